@@ -1,0 +1,64 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CliError } from './errors.ts';
+
+/** The flags every server command accepts; strings as commander hands them over. */
+export interface ServerFlags {
+  state?: string;
+  host?: string;
+  port?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+export interface ServerConfig {
+  /** Absolute folder for keys and databases. */
+  stateDir: string;
+  host: string;
+  port: number;
+  json: boolean;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_PORT = 7070;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * Resolves flags and environment into a validated, frozen configuration. Precedence: flag, then
+ * environment (`SIGIL_STATE`, `SIGIL_HOST`, `SIGIL_PORT`, `SIGIL_LOG_LEVEL`), then default.
+ */
+export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+  const stateDir = resolve(flags.state ?? env.SIGIL_STATE ?? defaultStateDir(env));
+  const host = flags.host ?? env.SIGIL_HOST ?? DEFAULT_HOST;
+  const port = parsePort(flags.port ?? env.SIGIL_PORT, flags.port === undefined ? 'SIGIL_PORT' : '--port');
+  const logLevel = parseLogLevel(flags.logLevel ?? env.SIGIL_LOG_LEVEL ?? 'info');
+  return Object.freeze({ stateDir, host, port, json: flags.json ?? false, logLevel });
+}
+
+/** `$XDG_DATA_HOME/sigil`, or `~/.local/share/sigil` where XDG_DATA_HOME is unset (XDG Base Directory). */
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/') ? env.XDG_DATA_HOME : undefined;
+  return join(dataHome ?? join(env.HOME ?? homedir(), '.local', 'share'), 'sigil');
+}
+
+function parsePort(value: string | undefined, source: string): number {
+  if (value === undefined) return DEFAULT_PORT;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `${source}: expected a port number from 0 to 65535, received ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
+function parseLogLevel(value: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new CliError(
+    'CLI_OPTION_INVALID',
+    `log level: expected one of ${LOG_LEVELS.join(', ')}, received ${JSON.stringify(value)}`,
+  );
+}

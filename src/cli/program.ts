@@ -1,0 +1,83 @@
+import { Command, Option } from 'commander';
+import { describeError, isSigilError } from '../core/index.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, resolveServerConfig, type ServerFlags } from './config.ts';
+import { createLogger } from './logger.ts';
+import { formatUp, startAll } from './up.ts';
+import { readVersion } from './version.ts';
+
+/** What a command may touch outside itself; `process` in production, captured in tests. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Resolves when the user asks the process to stop (SIGINT or SIGTERM). */
+  untilStopped: () => Promise<string>;
+}
+
+/** Adds the options every long-running command shares: --state, --host, --port, --json, --log-level. */
+export function addServerOptions(command: Command): Command {
+  return command
+    .option('--state <dir>', 'folder for keys and databases (env SIGIL_STATE; default ~/.local/share/sigil)')
+    .option('--host <address>', `interface to listen on (env SIGIL_HOST; default ${DEFAULT_HOST})`)
+    .option('--port <n>', `port to listen on, 0 for any free one (env SIGIL_PORT; default ${DEFAULT_PORT})`)
+    .option('--json', 'print machine-readable JSON instead of text')
+    .addOption(
+      new Option('--log-level <level>', 'log level (env SIGIL_LOG_LEVEL; default info)').choices(LOG_LEVELS),
+    );
+}
+
+export function buildProgram(io: CliIo): Command {
+  const version = readVersion();
+  const program = new Command('sigil')
+    .description('Admission control for signed container images, with the Sigstore trust services in the box')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run sigil --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  addServerOptions(
+    program.command('up').description('run every Sigil service in one process on the embedded defaults'),
+  ).action(async (flags: ServerFlags) => {
+    const config = resolveServerConfig(flags, io.env);
+    const logger = createLogger(config.logLevel);
+    const running = await startAll(config, version, logger);
+    const summary = { version: running.version, stateDir: running.stateDir, endpoints: running.endpoints };
+    io.stdout(config.json ? `${JSON.stringify(summary)}\n` : formatUp(summary));
+    const signal = await io.untilStopped();
+    logger.info({ signal }, 'stopping');
+    await running.stop();
+    logger.info('stopped');
+  });
+
+  program
+    .command('version')
+    .description('print the version')
+    .option('--json', 'print machine-readable JSON')
+    .action((flags: { json?: boolean }) => {
+      io.stdout(flags.json ? `${JSON.stringify({ version })}\n` : `sigil ${version}\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code: 0 ok, 1 failed, 2 usage error. */
+export async function runCli(program: Command, argv: readonly string[], io: CliIo): Promise<number> {
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (isCommanderExit(error)) return error.exitCode === 0 ? 0 : 2;
+    const prefix = isSigilError(error) ? `${error.code}: ` : '';
+    io.stderr(`${program.name()}: ${prefix}${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+function isCommanderExit(error: unknown): error is { exitCode: number } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    (error as { code: string }).code.startsWith('commander.')
+  );
+}

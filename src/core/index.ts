@@ -1,0 +1,20 @@
+export { SigilError, CoreError, isSigilError, assertNever, describeError } from './errors.ts';
+export type { CoreErrorCode } from './errors.ts';
+export {
+  encodeBase64,
+  decodeBase64,
+  encodeBase64Url,
+  decodeBase64Url,
+  encodeHex,
+  decodeHex,
+  encodeUtf8,
+  decodeUtf8,
+  encodePem,
+  decodePem,
+  parseJson,
+} from './encoding.ts';
+export type { PemBlock, ParseJsonOptions } from './encoding.ts';
+export { systemClock, fixedClock } from './clock.ts';
+export type { Clock } from './clock.ts';
+export { silentLogger } from './logger.ts';
+export type { Logger, LogFn } from './logger.ts';

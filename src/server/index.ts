@@ -1,0 +1,12 @@
+export { createApp } from './app.ts';
+export type { AppOptions } from './app.ts';
+export { listen } from './listen.ts';
+export type { ListenOptions, RunningServer } from './listen.ts';
+export { createServerMetrics } from './metrics.ts';
+export type { ServerMetrics } from './metrics.ts';
+export { checkReadiness } from './health.ts';
+export type { ReadinessCheck, ReadinessReport } from './health.ts';
+export { toErrorResponse, statusForCode } from './error-response.ts';
+export type { ErrorBody, ErrorResponse } from './error-response.ts';
+export { ServerError } from './errors.ts';
+export type { ServerErrorCode } from './errors.ts';
