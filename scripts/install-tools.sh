@@ -88,7 +88,11 @@ install_kube() {
         awk -v v="$staging" '{ print "replace " $1 " => " $1 " " v }'
     } >go.mod
     go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION"
-    go build -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    # Stamp the version the way Kubernetes' own build does (hack/lib/version.sh), so /version is true.
+    local pkg=k8s.io/component-base/version minor=${KUBERNETES_VERSION#v1.}
+    go build -o "$BIN/kube-apiserver" -ldflags "-X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 \
+      -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
+      k8s.io/kubernetes/cmd/kube-apiserver
   )
   echo "$KUBERNETES_VERSION" >"$stamp"
   say "kube: kube-apiserver built in $((SECONDS - start))s"
