@@ -34,7 +34,9 @@ if [ ${#files[@]} -eq 0 ]; then
   npx eslint --max-warnings=0 .
   npx prettier --check --log-level=warn .
   if [ "$fast" -eq 1 ]; then
-    mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/peers/*' -not -path 'test/e2e/*' | sort)
+    # Tests that start a real peer live in test/peers/ or test/e2e/, or are named *.peer.test.ts.
+    mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/peers/*' -not -path 'test/e2e/*' \
+      -not -name '*.peer.test.ts' | sort)
   else
     mapfile -t files < <(find test -name '*.test.ts' | sort)
   fi
