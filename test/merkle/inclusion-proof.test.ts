@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodeHex } from '../../src/core/index.ts';
+import { hashLeaf } from '../../src/merkle/hash.ts';
+import {
+  buildInclusionProof,
+  inclusionProofNodes,
+  rootFromInclusionProof,
+  verifyInclusion,
+} from '../../src/merkle/inclusion-proof.ts';
+import { NaiveTree, UniformTree, randomLeafHashes, seededRandom } from './naive-tree.ts';
+
+const tree = new NaiveTree(randomLeafHashes(300, seededRandom(1)));
+
+describe('inclusion proofs generated from stored nodes', () => {
+  it('equal RFC 6962 PATH and verify, for every leaf of every tree size from 1 to 300', () => {
+    for (let size = 1; size <= 300; size++) {
+      const reader = tree.readerAt(size);
+      const root = tree.root(0, size);
+      for (let index = 0; index < size; index++) {
+        const proof = buildInclusionProof(index, size, reader);
+        assert.deepEqual(
+          proof.map(encodeHex),
+          tree.path(index, 0, size).map(encodeHex),
+          `leaf ${index} of ${size}`,
+        );
+        verifyInclusion(index, size, tree.leafHashes[index] as Uint8Array, proof, root);
+      }
+    }
+  });
+
+  it('work for indices and sizes far above 2^32', () => {
+    const uniform = new UniformTree();
+    for (const [index, size] of [
+      [2 ** 32, 2 ** 32 + 1],
+      [2 ** 40 + 12345, 2 ** 41 - 3],
+      [5, Number.MAX_SAFE_INTEGER],
+      [Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER],
+      [2 ** 52, 2 ** 52 + 2 ** 31 + 7],
+    ] as const) {
+      const proof = buildInclusionProof(index, size, uniform.readerAt(size));
+      verifyInclusion(index, size, uniform.nodeHash(0), proof, uniform.root(size));
+    }
+  });
+});
+
+describe('inclusionProofNodes', () => {
+  it('names the ephemeral node and the stored nodes it is hashed from', () => {
+    // Leaf 0 of 7: siblings (0,1), (1,1), then the ephemeral node (2,1) over [4, 7) = (1,2) + (0,6).
+    const nodes = inclusionProofNodes(0, 7);
+    assert.deepEqual(nodes.ids, [
+      { level: 0, index: 1 },
+      { level: 1, index: 1 },
+      { level: 0, index: 6 },
+      { level: 1, index: 2 },
+    ]);
+    assert.deepEqual(nodes.ephemeral, { node: { level: 2, index: 1 }, begin: 2, end: 4 });
+    assert.equal(inclusionProofNodes(3, 8).ephemeral, undefined);
+  });
+});
+
+describe('verifyInclusion', () => {
+  const size = 13;
+  const index = 6;
+  const leaf = tree.leafHashes[index] as Uint8Array;
+  const root = tree.root(0, size);
+  const proof = tree.path(index, 0, size);
+
+  it('returns the root the proof implies', () => {
+    assert.deepEqual(rootFromInclusionProof(index, size, leaf, proof), root);
+  });
+
+  describe('when the proof has an extra hash', () => {
+    it('rejects it with MERKLE_INCLUSION_PROOF_INVALID naming both lengths', () => {
+      assert.throws(() => verifyInclusion(index, size, leaf, [...proof, root], root), {
+        name: 'MerkleError',
+        code: 'MERKLE_INCLUSION_PROOF_INVALID',
+        message: `inclusion proof: expected ${proof.length} hashes, received ${proof.length + 1}`,
+      });
+    });
+  });
+
+  describe('when the root differs', () => {
+    it('rejects it with MERKLE_INCLUSION_PROOF_INVALID showing expected and computed roots', () => {
+      const other = hashLeaf(new Uint8Array([1]));
+      assert.throws(() => verifyInclusion(index, size, leaf, proof, other), {
+        code: 'MERKLE_INCLUSION_PROOF_INVALID',
+        message: `inclusion proof: expected root ${encodeHex(other)}, computed ${encodeHex(root)}`,
+      });
+    });
+  });
+
+  describe('when the leaf is moved to another index with the same proof length', () => {
+    it('rejects it', () => {
+      assert.throws(() => verifyInclusion(index + 1, size, leaf, proof, root), {
+        code: 'MERKLE_INCLUSION_PROOF_INVALID',
+      });
+    });
+  });
+
+  describe('when a proof hash is not 32 bytes', () => {
+    it('rejects it with MERKLE_HASH_SIZE_INVALID', () => {
+      const short = [...proof.slice(0, -1), new Uint8Array(31)];
+      assert.throws(() => verifyInclusion(index, size, leaf, short, root), {
+        code: 'MERKLE_HASH_SIZE_INVALID',
+        message: `inclusion proof hash ${proof.length - 1}: expected a 32-byte hash, received 31 bytes`,
+      });
+    });
+  });
+
+  describe('when the index or size is out of range', () => {
+    it('rejects them with MERKLE_INDEX_OUT_OF_RANGE or MERKLE_TREE_SIZE_INVALID', () => {
+      assert.throws(() => verifyInclusion(size, size, leaf, proof, root), {
+        code: 'MERKLE_INDEX_OUT_OF_RANGE',
+        message: `leaf index: expected below the tree size ${size}, received ${size}`,
+      });
+      assert.throws(() => verifyInclusion(0, 0, leaf, [], root), { code: 'MERKLE_INDEX_OUT_OF_RANGE' });
+      assert.throws(() => verifyInclusion(-1, size, leaf, proof, root), {
+        code: 'MERKLE_INDEX_OUT_OF_RANGE',
+      });
+      assert.throws(() => verifyInclusion(1.5, size, leaf, proof, root), {
+        code: 'MERKLE_INDEX_OUT_OF_RANGE',
+      });
+      assert.throws(() => verifyInclusion(0, 2 ** 64, leaf, proof, root), {
+        code: 'MERKLE_TREE_SIZE_INVALID',
+      });
+      assert.throws(() => inclusionProofNodes(size, size), { code: 'MERKLE_INDEX_OUT_OF_RANGE' });
+    });
+  });
+});
