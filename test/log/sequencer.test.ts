@@ -87,7 +87,7 @@ describe('Sequencer', () => {
       const results = await Promise.allSettled([sequencer.add(leafOf('f1')), sequencer.add(leafOf('f2'))]);
       for (const result of results) {
         assert.equal(result.status, 'rejected');
-        assert.equal(((result).reason as LogError).code, 'LOG_CLOSED');
+        assert.equal((result.reason as LogError).code, 'LOG_CLOSED');
       }
       await storage.open();
       assert.equal(await storage.sequencedSize(), 0);

@@ -82,6 +82,10 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
       assert.deepEqual(await storage.readLeaves(100, 5), []);
     });
 
+    it('reads leaf hashes of a range in index order', async () => {
+      assert.deepEqual(await storage.readLeafHashes(1, 2), [leafOf('b').leafHash, leafOf('c').leafHash]);
+    });
+
     it('finds a leaf by its hash', async () => {
       assert.equal((await storage.findLeafByHash(leafOf('c').leafHash))?.index, 2);
       assert.equal(await storage.findLeafByHash(leafOf('zzz').leafHash), undefined);
@@ -100,10 +104,10 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
 
     it('replaces tiles and the tree state together, partial tile then wider', async () => {
       const hashes = (count: number, fill: number) => new Uint8Array(32 * count).fill(fill);
-      await storage.writeIntegration({ size: 3, rootHash: hashes(1, 7) }, [
+      await storage.writeIntegration(0, { size: 3, rootHash: hashes(1, 7) }, [
         { level: 0, index: 0, hashes: hashes(3, 1) },
       ]);
-      await storage.writeIntegration({ size: 7, rootHash: hashes(1, 8) }, [
+      await storage.writeIntegration(3, { size: 7, rootHash: hashes(1, 8) }, [
         { level: 0, index: 0, hashes: hashes(7, 2) },
         { level: 1, index: 0, hashes: hashes(1, 3) },
       ]);
@@ -120,6 +124,20 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
           [1, 0, 32, 3],
         ],
       );
+    });
+
+    describe('when another integrator moved the tree first', () => {
+      it('refuses the write with LOG_INTEGRATION_CONFLICT and changes nothing', async () => {
+        await assert.rejects(
+          storage.writeIntegration(3, { size: 5, rootHash: new Uint8Array(32) }, [
+            { level: 0, index: 0, hashes: new Uint8Array(5 * 32) },
+          ]),
+          (error: unknown) => error instanceof LogError && error.code === 'LOG_INTEGRATION_CONFLICT',
+        );
+        assert.equal((await storage.readTreeState())?.size, 7);
+        const [tile] = await storage.readTiles([{ level: 0, index: 0 }]);
+        assert.equal(tile?.hashes.length, 7 * 32);
+      });
     });
 
     it('keeps the newest checkpoint by size', async () => {

@@ -160,6 +160,15 @@ export class PostgresStorage implements LogStorage {
     return result.rows.map(toStoredLeaf);
   }
 
+  async readLeafHashes(start: number, count: number): Promise<Uint8Array[]> {
+    const result = await this.#query<{ leaf_hash: Buffer }>(
+      'read leaf hashes',
+      'SELECT leaf_hash FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+      [start, start + count],
+    );
+    return result.rows.map((row) => new Uint8Array(row.leaf_hash));
+  }
+
   async findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined> {
     const result = await this.#query<LeafRow>(
       'find leaf',
@@ -203,8 +212,18 @@ export class PostgresStorage implements LogStorage {
     }));
   }
 
-  writeIntegration(state: TreeState, tiles: readonly StoredTile[]): Promise<void> {
+  writeIntegration(previousSize: number, state: TreeState, tiles: readonly StoredTile[]): Promise<void> {
     return this.#transaction('write integration', async (client) => {
+      // Lock the row (or, before the first integration, the table's advisory lock) so the size check holds.
+      await client.query('SELECT pg_advisory_xact_lock(7340002)');
+      const current = await client.query<{ size: string }>('SELECT size FROM tree_state WHERE id = 1');
+      const stored = Number(current.rows[0]?.size ?? 0);
+      if (stored !== previousSize) {
+        throw new LogError(
+          'LOG_INTEGRATION_CONFLICT',
+          `tree state: expected stored size ${previousSize}, received ${stored}; another integrator moved the tree`,
+        );
+      }
       if (tiles.length > 0) {
         await client.query(
           `INSERT INTO tiles (level, idx, hashes) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])

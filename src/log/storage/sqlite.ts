@@ -133,6 +133,14 @@ export class SqliteStorage implements LogStorage {
     );
   }
 
+  readLeafHashes(start: number, count: number): Promise<Uint8Array[]> {
+    return wrap('read leaf hashes', () =>
+      (this.#open().statements.leafHashesInRange.all(start, start + count) as { leaf_hash: Buffer }[]).map(
+        (row) => new Uint8Array(row.leaf_hash),
+      ),
+    );
+  }
+
   findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined> {
     return wrap('find leaf', () => {
       const row = this.#open().statements.leafByHash.get(leafHash) as LeafRow | undefined;
@@ -165,10 +173,13 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
-  writeIntegration(state: TreeState, tiles: readonly StoredTile[]): Promise<void> {
+  writeIntegration(previousSize: number, state: TreeState, tiles: readonly StoredTile[]): Promise<void> {
     return wrap('write integration', () => {
       const { db, statements } = this.#open();
       db.transaction(() => {
+        const current = statements.treeState.get() as { size: number } | undefined;
+        if ((current?.size ?? 0) !== previousSize)
+          throw integrationConflict(previousSize, current?.size ?? 0);
         for (const tile of tiles) statements.upsertTile.run(tile.level, tile.index, tile.hashes);
         statements.upsertTreeState.run(state.size, state.rootHash);
       }).immediate();
@@ -206,6 +217,7 @@ function prepare(db: Database.Database) {
     leavesInRange: db.prepare(
       'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
+    leafHashesInRange: db.prepare('SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx'),
     leafByHash: db.prepare('SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE leaf_hash = ?'),
     searchKey: db.prepare('SELECT idx FROM search_keys WHERE key = ? ORDER BY idx LIMIT ?'),
     treeState: db.prepare('SELECT size, root_hash FROM tree_state WHERE id = 1'),
@@ -221,6 +233,13 @@ function prepare(db: Database.Database) {
     ),
     latestCheckpoint: db.prepare('SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
   };
+}
+
+function integrationConflict(expected: number, stored: number): LogError {
+  return new LogError(
+    'LOG_INTEGRATION_CONFLICT',
+    `tree state: expected stored size ${expected}, received ${stored}; another integrator moved the tree`,
+  );
 }
 
 function toStoredLeaf(row: LeafRow): StoredLeaf {

@@ -68,6 +68,8 @@ export interface LogStorage {
   sequencedSize(): Promise<number>;
   /** Leaves [start, start + count) that exist, in index order. */
   readLeaves(start: number, count: number): Promise<StoredLeaf[]>;
+  /** Leaf hashes of [start, start + count), in index order; what integration reads. */
+  readLeafHashes(start: number, count: number): Promise<Uint8Array[]>;
   findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined>;
   /** Indices of leaves filed under `key`, ascending, at most `limit`. */
   search(key: string, limit: number): Promise<number[]>;
@@ -76,8 +78,12 @@ export interface LogStorage {
   readTreeState(): Promise<TreeState | undefined>;
   /** The stored tiles among `ids` (missing ones are left out). */
   readTiles(ids: readonly { level: number; index: number }[]): Promise<StoredTile[]>;
-  /** Replaces the given tiles and sets the tree state, atomically. */
-  writeIntegration(state: TreeState, tiles: readonly StoredTile[]): Promise<void>;
+  /**
+   * Replaces the given tiles and sets the tree state, atomically, provided the stored tree still has
+   * `previousSize` leaves (0 when none is stored); otherwise fails with LOG_INTEGRATION_CONFLICT and
+   * writes nothing, so an integrator that fell behind another one never moves the tree backwards.
+   */
+  writeIntegration(previousSize: number, state: TreeState, tiles: readonly StoredTile[]): Promise<void>;
 
   /** Records a published checkpoint; the newest by size is the log's current one. */
   writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;

@@ -1,0 +1,25 @@
+export { LogError } from './errors.ts';
+export type { LogErrorCode } from './errors.ts';
+export { TransparencyLog } from './transparency-log.ts';
+export type { TransparencyLogOptions, ProvenEntry } from './transparency-log.ts';
+export { Sequencer } from './sequencer.ts';
+export type { SequencerOptions } from './sequencer.ts';
+export { Integrator } from './integrator.ts';
+export type { IntegratorOptions } from './integrator.ts';
+export { Publisher } from './publisher.ts';
+export type { PublisherOptions } from './publisher.ts';
+export { TileReader } from './tile-reader.ts';
+export type { TileReaderOptions } from './tile-reader.ts';
+export { SqliteStorage } from './storage/sqlite.ts';
+export type { SqliteStorageOptions } from './storage/sqlite.ts';
+export { PostgresStorage } from './storage/postgres.ts';
+export type { PostgresStorageOptions } from './storage/postgres.ts';
+export type {
+  LogStorage,
+  NewLeaf,
+  SequenceOutcome,
+  StoredLeaf,
+  StoredTile,
+  StoredCheckpoint,
+  TreeState,
+} from './storage/storage.types.ts';

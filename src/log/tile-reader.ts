@@ -1,0 +1,126 @@
+import {
+  HASH_SIZE,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  consistencyProofNodes,
+  hashChildren,
+  inclusionProofNodes,
+  locateNodeInTile,
+  rehashProof,
+  type MerkleHash,
+  type ProofNodes,
+} from '../merkle/index.ts';
+import { LogError } from './errors.ts';
+import type { LogStorage } from './storage/storage.types.ts';
+
+export interface TileReaderOptions {
+  /** Full tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
+  cachedTiles?: number;
+}
+
+/**
+ * Serves proofs and tiles from storage. Full tiles never change, so they are cached together with the
+ * seven levels of nodes inside them (255 hashes, computed once); a proof then costs only lookups. The
+ * right-edge partial tile of each level is read afresh each time, at the width the tree size asks for.
+ */
+export class TileReader {
+  readonly #storage: LogStorage;
+  readonly #capacity: number;
+  readonly #full = new Map<string, TileLevels>();
+
+  constructor(storage: LogStorage, options: TileReaderOptions = {}) {
+    this.#storage = storage;
+    this.#capacity = options.cachedTiles ?? 8192;
+  }
+
+  /** RFC 9162 §2.1.3 inclusion proof of `leafIndex` in the tree of `treeSize` leaves. */
+  async inclusionProof(leafIndex: number, treeSize: number): Promise<MerkleHash[]> {
+    return this.#prove(inclusionProofNodes(leafIndex, treeSize), treeSize);
+  }
+
+  /** RFC 9162 §2.1.4 consistency proof from `size1` to `size2`; empty when the sizes are equal. */
+  async consistencyProof(size1: number, size2: number): Promise<MerkleHash[]> {
+    return this.#prove(consistencyProofNodes(size1, size2), size2);
+  }
+
+  /**
+   * The bytes of tile (level, index) at `width` hashes as of a tree of at least that width (C2SP
+   * tlog-tiles), or undefined when the log has no such tile yet.
+   */
+  async readTile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const [tile] = await this.#storage.readTiles([{ level, index }]);
+    if (!tile || tile.hashes.length < width * HASH_SIZE) return undefined;
+    return tile.hashes.subarray(0, width * HASH_SIZE);
+  }
+
+  async #prove(nodes: ProofNodes, treeSize: number): Promise<MerkleHash[]> {
+    const locations = nodes.ids.map((node) => locateNodeInTile(node, treeSize));
+    const levels = new Map<string, TileLevels>();
+    const missing: { level: number; index: number; width: number }[] = [];
+    for (const { tile } of locations) {
+      const key = `${tile.level}/${tile.index}`;
+      if (levels.has(key)) continue;
+      const cached = tile.width === TILE_WIDTH ? this.#full.get(key) : undefined;
+      if (cached) {
+        // Refresh its place in the LRU order.
+        this.#full.delete(key);
+        this.#full.set(key, cached);
+        levels.set(key, cached);
+      } else {
+        missing.push(tile);
+        levels.set(key, EMPTY);
+      }
+    }
+    if (missing.length > 0) {
+      const stored = new Map(
+        (await this.#storage.readTiles(missing)).map((tile) => [`${tile.level}/${tile.index}`, tile]),
+      );
+      for (const tile of missing) {
+        const key = `${tile.level}/${tile.index}`;
+        const bytes = stored.get(key)?.hashes;
+        if (!bytes || bytes.length < tile.width * HASH_SIZE) {
+          throw new LogError(
+            'LOG_STORAGE_CORRUPT',
+            `tile ${key} has fewer than ${tile.width} hashes for tree size ${treeSize}`,
+          );
+        }
+        const computed = tileLevels(bytes.subarray(0, tile.width * HASH_SIZE));
+        levels.set(key, computed);
+        if (tile.width === TILE_WIDTH) this.#remember(key, computed);
+      }
+    }
+    const hashes = locations.map(({ tile, nodeLevel, nodeIndex }) => {
+      const hash = levels.get(`${tile.level}/${tile.index}`)?.[nodeLevel]?.[nodeIndex];
+      if (!hash)
+        throw new LogError('LOG_STORAGE_CORRUPT', `node missing from tile ${tile.level}/${tile.index}`);
+      return hash;
+    });
+    return rehashProof(nodes, hashes);
+  }
+
+  #remember(key: string, levels: TileLevels): void {
+    this.#full.set(key, levels);
+    if (this.#full.size > this.#capacity) {
+      const oldest = this.#full.keys().next().value;
+      if (oldest !== undefined) this.#full.delete(oldest);
+    }
+  }
+}
+
+/** levels[k][i] = hash of the complete node at level k, index i inside the tile (k = 0 … 7). */
+type TileLevels = readonly (readonly MerkleHash[])[];
+const EMPTY: TileLevels = [];
+
+function tileLevels(bytes: Uint8Array): TileLevels {
+  const base: MerkleHash[] = [];
+  for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
+    base.push(bytes.subarray(offset, offset + HASH_SIZE));
+  const levels: MerkleHash[][] = [base];
+  for (let level = 1; level < TILE_HEIGHT; level++) {
+    const below = levels[level - 1]!;
+    const above: MerkleHash[] = [];
+    for (let i = 0; i + 1 < below.length; i += 2) above.push(hashChildren(below[i]!, below[i + 1]!));
+    levels.push(above);
+  }
+  return levels;
+}
