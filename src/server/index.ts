@@ -9,4 +9,5 @@ export type { ReadinessCheck, ReadinessReport } from './health.ts';
 export { toErrorResponse, statusForCode } from './error-response.ts';
 export type { ErrorBody, ErrorResponse } from './error-response.ts';
 export { ServerError } from './errors.ts';
+export { createTlogTilesRouter } from './tlog-tiles.ts';
 export type { ServerErrorCode } from './errors.ts';
