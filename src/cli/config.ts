@@ -9,6 +9,8 @@ export interface ServerFlags {
   port?: string;
   json?: boolean;
   logLevel?: string;
+  database?: string;
+  publicUrl?: string;
 }
 
 export interface ServerConfig {
@@ -18,6 +20,10 @@ export interface ServerConfig {
   port: number;
   json: boolean;
   logLevel: LogLevel;
+  /** `postgres://…` for the log's storage; undefined for SQLite in the state folder. */
+  database: string | undefined;
+  /** The base URL clients reach Sigil at; undefined to use the listening address. */
+  publicUrl: string | undefined;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -35,13 +41,40 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv):
   const host = flags.host ?? env.SIGIL_HOST ?? DEFAULT_HOST;
   const port = parsePort(flags.port ?? env.SIGIL_PORT, flags.port === undefined ? 'SIGIL_PORT' : '--port');
   const logLevel = parseLogLevel(flags.logLevel ?? env.SIGIL_LOG_LEVEL ?? 'info');
-  return Object.freeze({ stateDir, host, port, json: flags.json ?? false, logLevel });
+  const database = flags.database ?? env.SIGIL_DATABASE;
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `--database: expected a postgres:// URL, received ${JSON.stringify(redactUrl(database))}`,
+    );
+  }
+  const publicUrl = flags.publicUrl ?? env.SIGIL_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(publicUrl)) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `--public-url: expected http(s)://host[:port], received ${JSON.stringify(publicUrl)}`,
+    );
+  }
+  return Object.freeze({
+    stateDir,
+    host,
+    port,
+    json: flags.json ?? false,
+    logLevel,
+    database,
+    publicUrl: publicUrl?.replace(/\/$/, ''),
+  });
 }
 
 /** `$XDG_DATA_HOME/sigil`, or `~/.local/share/sigil` where XDG_DATA_HOME is unset (XDG Base Directory). */
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/') ? env.XDG_DATA_HOME : undefined;
   return join(dataHome ?? join(env.HOME ?? homedir(), '.local', 'share'), 'sigil');
+}
+
+/** A connection URL with its password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
 function parsePort(value: string | undefined, source: string): number {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { describeError, isSigilError } from '../core/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, resolveServerConfig, type ServerFlags } from './config.ts';
 import { createLogger } from './logger.ts';
-import { formatUp, startAll } from './up.ts';
+import { formatUp, startAll, type UpSummary } from './up.ts';
 import { readVersion } from './version.ts';
 
 /** What a command may touch outside itself; `process` in production, captured in tests. */
@@ -21,6 +21,14 @@ export function addServerOptions(command: Command): Command {
     .option('--host <address>', `interface to listen on (env SIGIL_HOST; default ${DEFAULT_HOST})`)
     .option('--port <n>', `port to listen on, 0 for any free one (env SIGIL_PORT; default ${DEFAULT_PORT})`)
     .option('--json', 'print machine-readable JSON instead of text')
+    .option(
+      '--database <url>',
+      'postgres:// URL for the log (env SIGIL_DATABASE; default SQLite in the state folder)',
+    )
+    .option(
+      '--public-url <url>',
+      'base URL clients use to reach Sigil (env SIGIL_PUBLIC_URL; default the listen address)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (env SIGIL_LOG_LEVEL; default info)').choices(LOG_LEVELS),
     );
@@ -40,7 +48,12 @@ export function buildProgram(io: CliIo): Command {
     const config = resolveServerConfig(flags, io.env);
     const logger = createLogger(config.logLevel);
     const running = await startAll(config, version, logger);
-    const summary = { version: running.version, stateDir: running.stateDir, endpoints: running.endpoints };
+    const summary: UpSummary = {
+      version: running.version,
+      stateDir: running.stateDir,
+      endpoints: running.endpoints,
+      log: running.log,
+    };
     io.stdout(config.json ? `${JSON.stringify(summary)}\n` : formatUp(summary));
     const signal = await io.untilStopped();
     logger.info({ signal }, 'stopping');

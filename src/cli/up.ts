@@ -1,6 +1,14 @@
 import type { Logger } from '../core/index.ts';
-import { createApp, createServerMetrics, listen, type RunningServer } from '../server/index.ts';
-import type { ServerConfig } from './config.ts';
+import {
+  createApp,
+  createRouter,
+  createServerMetrics,
+  createTlogTilesRouter,
+  listen,
+  type ReadinessCheck,
+} from '../server/index.ts';
+import { redactUrl, type ServerConfig } from './config.ts';
+import { startLogService } from './log-service.ts';
 import { prepareStateDir } from './state.ts';
 
 /** One endpoint that `sigil up` started, as printed to the user. */
@@ -10,17 +18,21 @@ export interface StartedEndpoint {
   description: string;
 }
 
-export interface UpResult {
+export interface UpSummary {
   version: string;
   stateDir: string;
   endpoints: StartedEndpoint[];
+  log: { origin: string; storage: string; publicKeyPem: string; verifierKey: string };
+}
+
+export interface UpResult extends UpSummary {
   stop(): Promise<void>;
 }
 
 /**
- * Starts every service Sigil has in one process on the embedded defaults. At this stage that is the HTTP
- * server with health, readiness and metrics, and the state folder later services keep their keys and
- * databases in.
+ * Starts every service Sigil has in one process on the embedded defaults: the HTTP server (health,
+ * readiness, metrics) and the transparency log with its C2SP tiles, on SQLite in the state folder
+ * unless a PostgreSQL URL is configured.
  */
 export async function startAll(
   config: Readonly<ServerConfig>,
@@ -28,31 +40,70 @@ export async function startAll(
   logger: Logger,
 ): Promise<UpResult> {
   await prepareStateDir(config.stateDir);
-  const metrics = createServerMetrics();
-  const app = createApp({ logger, metrics });
-  const server: RunningServer = await listen(app, { host: config.host, port: config.port });
-  logger.info({ config: { ...config }, url: server.url }, 'sigil is up');
-  return {
-    version,
-    stateDir: config.stateDir,
-    endpoints: [
-      { name: 'health', url: `${server.url}/healthz`, description: 'liveness' },
-      { name: 'ready', url: `${server.url}/readyz`, description: 'readiness of every service' },
-      { name: 'metrics', url: `${server.url}/metrics`, description: 'Prometheus metrics' },
-    ],
-    stop: () => server.close(),
-  };
+  const services = createRouter();
+  let logReady = false;
+  const readiness: ReadinessCheck[] = [{ name: 'log', check: () => logReady }];
+  const app = createApp({ logger, metrics: createServerMetrics(), readiness, routers: [services] });
+  // Listen first: with --port 0 the URL, and so the log's origin, is only known once bound.
+  const server = await listen(app, { host: config.host, port: config.port });
+  try {
+    const publicUrl = config.publicUrl ?? server.url;
+    const logService = await startLogService({
+      stateDir: config.stateDir,
+      database: config.database,
+      publicUrl,
+      logger,
+    });
+    services.use(createTlogTilesRouter(logService.log));
+    logReady = true;
+    logger.info(
+      { config: { ...config, database: config.database && redactUrl(config.database) }, url: server.url },
+      'sigil is up',
+    );
+    return {
+      version,
+      stateDir: config.stateDir,
+      endpoints: [
+        {
+          name: 'log',
+          url: `${publicUrl}/checkpoint`,
+          description: 'transparency log checkpoint (C2SP tlog-tiles)',
+        },
+        { name: 'health', url: `${server.url}/healthz`, description: 'liveness' },
+        { name: 'ready', url: `${server.url}/readyz`, description: 'readiness of every service' },
+        { name: 'metrics', url: `${server.url}/metrics`, description: 'Prometheus metrics' },
+      ],
+      log: {
+        origin: logService.origin,
+        storage: logService.storage,
+        publicKeyPem: logService.publicKeyPem,
+        verifierKey: logService.verifierKey,
+      },
+      stop: async () => {
+        await server.close();
+        await logService.log.close();
+      },
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }
 
 /** The human-readable summary `sigil up` prints. */
-export function formatUp(result: Omit<UpResult, 'stop'>): string {
-  const width = Math.max(5, ...result.endpoints.map((endpoint) => endpoint.name.length));
+export function formatUp(summary: UpSummary): string {
+  const width = Math.max(8, ...summary.endpoints.map((endpoint) => endpoint.name.length));
+  const row = (name: string, value: string) => `  ${name.padEnd(width)}  ${value}`;
   const lines = [
-    `Sigil ${result.version} is up`,
-    `  ${'state'.padEnd(width)}  ${result.stateDir}`,
-    ...result.endpoints.map(
-      (endpoint) => `  ${endpoint.name.padEnd(width)}  ${endpoint.url}  (${endpoint.description})`,
-    ),
+    `Sigil ${summary.version} is up`,
+    row('state', summary.stateDir),
+    ...summary.endpoints.map((endpoint) => row(endpoint.name, `${endpoint.url}  (${endpoint.description})`)),
+    row('log key', summary.log.verifierKey),
+    row('storage', summary.log.storage),
+    '',
+    'Log public key (PEM):',
+    summary.log.publicKeyPem.trimEnd(),
+    '',
     'Press Ctrl-C to stop.',
   ];
   return `${lines.join('\n')}\n`;

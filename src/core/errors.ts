@@ -19,7 +19,11 @@ export class SigilError<C extends string = string> extends Error {
 }
 
 export type CoreErrorCode =
-  'CORE_ENCODING_INVALID' | 'CORE_JSON_INVALID' | 'CORE_INPUT_TOO_LARGE' | 'CORE_CONFIG_INVALID';
+  | 'CORE_ENCODING_INVALID'
+  | 'CORE_JSON_INVALID'
+  | 'CORE_INPUT_TOO_LARGE'
+  | 'CORE_CONFIG_INVALID'
+  | 'CORE_KEY_INVALID';
 
 export class CoreError extends SigilError<CoreErrorCode> {}
 

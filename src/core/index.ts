@@ -14,6 +14,15 @@ export {
   parseJson,
 } from './encoding.ts';
 export type { PemBlock, ParseJsonOptions } from './encoding.ts';
+export {
+  generateSigningKey,
+  parsePrivateKeyPem,
+  exportPrivateKeyPem,
+  publicKeyDer,
+  publicKeyPem,
+  signingKeyAlgorithm,
+} from './keys.ts';
+export type { SigningKeyAlgorithm } from './keys.ts';
 export { systemClock, fixedClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { silentLogger } from './logger.ts';

@@ -72,6 +72,11 @@ export function createApp(options: AppOptions): Express {
   return app;
 }
 
+/** An empty router, for routes mounted after the server already listens (e.g. once a service opened). */
+export function createRouter(): express.Router {
+  return express.Router();
+}
+
 function failedNames(report: Awaited<ReturnType<typeof checkReadiness>>): string {
   return report.checks
     .filter((check) => !check.ready)

@@ -1,4 +1,4 @@
-export { createApp } from './app.ts';
+export { createApp, createRouter } from './app.ts';
 export type { AppOptions } from './app.ts';
 export { listen } from './listen.ts';
 export type { ListenOptions, RunningServer } from './listen.ts';

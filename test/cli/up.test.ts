@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createNoteVerifier, verifyCheckpoint } from '../../src/merkle/index.ts';
 import { readFileSync } from 'node:fs';
 
 const sigil = fileURLToPath(new URL('../../src/cli/sigil.ts', import.meta.url));
@@ -35,6 +36,14 @@ interface UpSummary {
   version: string;
   stateDir: string;
   endpoints: { name: string; url: string }[];
+  log: { origin: string; verifierKey: string; publicKeyPem: string; storage: string };
+}
+
+async function startUp(stateDir: string): Promise<{ child: ChildProcess; summary: UpSummary }> {
+  const child = startSigil(['up', '--port', '0', '--json'], { SIGIL_STATE: stateDir });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await once(lines, 'line')) as [string];
+  return { child, summary: JSON.parse(line) as UpSummary };
 }
 
 describe('sigil up', () => {
@@ -44,10 +53,7 @@ describe('sigil up', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sigil-up-'));
-    child = startSigil(['up', '--port', '0', '--json'], { SIGIL_STATE: join(dir, 'state') });
-    const lines = createInterface({ input: child.stdout! });
-    const [line] = (await once(lines, 'line')) as [string];
-    summary = JSON.parse(line) as UpSummary;
+    ({ child, summary } = await startUp(join(dir, 'state')));
   });
 
   after(async () => {
@@ -69,14 +75,47 @@ describe('sigil up', () => {
     assert.match(await (await fetch(urls.metrics!)).text(), /sigil_process_cpu_seconds_total/);
   });
 
+  it('runs the transparency log on SQLite in the state folder, publishing a signed checkpoint', async () => {
+    const url = summary.endpoints.find((endpoint) => endpoint.name === 'log')?.url;
+    assert.ok(url);
+    const note = await (await fetch(url)).text();
+    const { checkpoint } = verifyCheckpoint(note, [createNoteVerifier(summary.log.verifierKey)], {
+      origin: summary.log.origin,
+    });
+    assert.equal(checkpoint.size, 0);
+    assert.equal(summary.log.storage, join(dir, 'state', 'log', 'log.db'));
+    assert.equal((await stat(join(dir, 'state', 'log', 'signing-key.pem'))).mode & 0o777, 0o600);
+  });
+
   it('stops cleanly with exit code 0 on SIGTERM', async () => {
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0);
   });
+
+  it('keeps the log key and origin across a restart', async () => {
+    const restarted = await startUp(join(dir, 'state'));
+    try {
+      assert.equal(restarted.summary.log.verifierKey, summary.log.verifierKey);
+      assert.equal(restarted.summary.log.origin, summary.log.origin);
+    } finally {
+      restarted.child.kill('SIGTERM');
+      await once(restarted.child, 'exit');
+    }
+  });
 });
 
 describe('sigil up, when it cannot start', () => {
+  it('names --database and hides the password when the URL is not PostgreSQL', async () => {
+    const result = await runSigil(['up', '--database', 'mysql://root:hunter2@db/log']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /--database: expected a postgres:\/\/ URL, received "mysql:\/\/root:\*\*\*@db\/log"/,
+    );
+    assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
   it('names --port and exits 1 when the port is not a number', async () => {
     const result = await runSigil(['up', '--port', 'eighty']);
     assert.equal(result.code, 1);
