@@ -36,7 +36,7 @@ describe('sigil up --database postgres://…', () => {
       },
     );
     try {
-      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
       const summary = JSON.parse(line) as {
         log: { storage: string };
         endpoints: { name: string; url: string }[];
