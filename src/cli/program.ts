@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { describeError, isSigilError } from '../core/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, resolveServerConfig, type ServerFlags } from './config.ts';
 import { createLogger } from './logger.ts';
+import { addLogCommands } from './log-commands.ts';
 import { formatUp, startAll, type UpSummary } from './up.ts';
 import { readVersion } from './version.ts';
 
@@ -60,6 +61,8 @@ export function buildProgram(io: CliIo): Command {
     await running.stop();
     logger.info('stopped');
   });
+
+  addLogCommands(program, io);
 
   program
     .command('version')

@@ -13,23 +13,47 @@ import {
 import { LogError } from './errors.ts';
 import type { LogStorage } from './storage/storage.types.ts';
 
+/** Where tiles come from: the log's own storage, or a log's tiles over HTTP. */
+export interface TileSource {
+  /**
+   * The bytes of each tile, at least `width` hashes long (a wider stored tile is fine), or undefined
+   * where the source has no such tile.
+   */
+  readTiles(
+    ids: readonly { level: number; index: number; width: number }[],
+  ): Promise<(Uint8Array | undefined)[]>;
+}
+
+/** Tiles straight from a storage driver. */
+export function storageTileSource(storage: LogStorage): TileSource {
+  return {
+    async readTiles(ids) {
+      const stored = new Map(
+        (await storage.readTiles(ids)).map((tile) => [`${tile.level}/${tile.index}`, tile.hashes]),
+      );
+      return ids.map((id) => stored.get(`${id.level}/${id.index}`));
+    },
+  };
+}
+
 export interface TileReaderOptions {
   /** Full tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
   cachedTiles?: number;
 }
 
 /**
- * Serves proofs and tiles from storage. Full tiles never change, so they are cached together with the
- * seven levels of nodes inside them (255 hashes, computed once); a proof then costs only lookups. The
- * right-edge partial tile of each level is read afresh each time, at the width the tree size asks for.
+ * Builds proofs from tiles (C2SP tlog-tiles), wherever they come from. Full tiles never change, so
+ * they are cached together with the seven levels of nodes inside them (255 hashes, computed once); a
+ * proof then costs only lookups. The right-edge partial tile of each level is read afresh each time, at
+ * the width the tree size asks for.
  */
 export class TileReader {
-  readonly #storage: LogStorage;
+  readonly #source: TileSource;
   readonly #capacity: number;
   readonly #full = new Map<string, TileLevels>();
 
-  constructor(storage: LogStorage, options: TileReaderOptions = {}) {
-    this.#storage = storage;
+  constructor(source: TileSource, options: TileReaderOptions = {}) {
+    this.#source = source;
     this.#capacity = options.cachedTiles ?? 8192;
   }
 
@@ -48,9 +72,9 @@ export class TileReader {
    * tlog-tiles), or undefined when the log has no such tile yet.
    */
   async readTile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
-    const [tile] = await this.#storage.readTiles([{ level, index }]);
-    if (!tile || tile.hashes.length < width * HASH_SIZE) return undefined;
-    return tile.hashes.subarray(0, width * HASH_SIZE);
+    const [tile] = await this.#source.readTiles([{ level, index, width }]);
+    if (!tile || tile.length < width * HASH_SIZE) return undefined;
+    return tile.subarray(0, width * HASH_SIZE);
   }
 
   async #prove(nodes: ProofNodes, treeSize: number): Promise<MerkleHash[]> {
@@ -72,12 +96,10 @@ export class TileReader {
       }
     }
     if (missing.length > 0) {
-      const stored = new Map(
-        (await this.#storage.readTiles(missing)).map((tile) => [`${tile.level}/${tile.index}`, tile]),
-      );
-      for (const tile of missing) {
+      const fetched = await this.#source.readTiles(missing);
+      for (const [position, tile] of missing.entries()) {
         const key = `${tile.level}/${tile.index}`;
-        const bytes = stored.get(key)?.hashes;
+        const bytes = fetched[position];
         if (!bytes || bytes.length < tile.width * HASH_SIZE) {
           throw new LogError(
             'LOG_STORAGE_CORRUPT',

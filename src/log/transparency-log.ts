@@ -11,7 +11,7 @@ import type {
   StoredCheckpoint,
   TreeState,
 } from './storage/storage.types.ts';
-import { TileReader, type TileReaderOptions } from './tile-reader.ts';
+import { TileReader, storageTileSource, type TileReaderOptions } from './tile-reader.ts';
 
 export interface TransparencyLogOptions {
   storage: LogStorage;
@@ -69,7 +69,7 @@ export class TransparencyLog {
       signers: options.signers,
       ...(options.checkpointExtensions ? { extensions: options.checkpointExtensions } : {}),
     });
-    this.#tiles = new TileReader(options.storage, options.tiles);
+    this.#tiles = new TileReader(storageTileSource(options.storage), options.tiles);
     this.#sequencer = new Sequencer(options.storage, {
       ...options.sequencer,
       onSequenced: () => this.#kick(),

@@ -8,7 +8,7 @@ import { hashLeaf, verifyConsistency, verifyInclusion } from '../../src/merkle/i
 import { LogError } from '../../src/log/errors.ts';
 import { Integrator } from '../../src/log/integrator.ts';
 import { SqliteStorage } from '../../src/log/storage/sqlite.ts';
-import { TileReader } from '../../src/log/tile-reader.ts';
+import { TileReader, storageTileSource } from '../../src/log/tile-reader.ts';
 import { NaiveTree } from '../merkle/naive-tree.ts';
 
 const leafData = (i: number) => new TextEncoder().encode(`entry ${i}`);
@@ -61,7 +61,7 @@ describe('Integrator and TileReader over SQLite', () => {
   });
 
   it('stores C2SP tiles: level 0 holds the leaf hashes, level 1 the roots of 256-leaf subtrees', async () => {
-    const reader = new TileReader(storage);
+    const reader = new TileReader(storageTileSource(storage));
     const tree = new NaiveTree(leafHashes);
     const level0 = await reader.readTile(0, 1, 256);
     assert.deepEqual(level0?.subarray(0, 32), leafHashes[256]);
@@ -73,7 +73,7 @@ describe('Integrator and TileReader over SQLite', () => {
   });
 
   it('serves inclusion proofs that verify, for sampled leaves at several tree sizes', async () => {
-    const reader = new TileReader(storage, { cachedTiles: 4 });
+    const reader = new TileReader(storageTileSource(storage), { cachedTiles: 4 });
     for (const size of [1, 256, 257, 1_000, 65_536, leafHashes.length]) {
       const tree = new NaiveTree(leafHashes.slice(0, size));
       for (const index of [0, 1, 255, 256, size - 1, Math.floor(size / 3)].filter((i) => i < size)) {
@@ -85,7 +85,7 @@ describe('Integrator and TileReader over SQLite', () => {
   });
 
   it('serves consistency proofs that verify between sizes', async () => {
-    const reader = new TileReader(storage);
+    const reader = new TileReader(storageTileSource(storage));
     const sizes = [1, 2, 255, 256, 257, 4_000, 65_536, leafHashes.length];
     for (const size1 of sizes) {
       for (const size2 of sizes.filter((size) => size >= size1)) {
