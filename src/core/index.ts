@@ -14,6 +14,7 @@ export {
   parseJson,
 } from './encoding.ts';
 export type { PemBlock, ParseJsonOptions } from './encoding.ts';
+export { canonicalizeJson, canonicalizeJsonBytes } from './canonical-json.ts';
 export {
   generateSigningKey,
   parsePrivateKeyPem,

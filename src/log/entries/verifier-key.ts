@@ -1,0 +1,164 @@
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { decodeBase64, decodePem, decodeUtf8, describeError, encodePem } from '../../core/index.ts';
+import { LogError } from '../errors.ts';
+import { isSingleDerElement, sameBytes } from './internal/der.ts';
+
+/**
+ * The key material that verifies an entry's signature: a public key, or an X.509 certificate whose key
+ * is used (sigstore/rekor `pkg/pki/x509/x509.go` NewPublicKey for v1 PEM input; sigstore/rekor-tiles
+ * `pkg/verifier/{publickey,certificate}` for v2 DER input). Certificate chains are not accepted: every
+ * client in DESIGN.md sends a single leaf.
+ */
+
+export type KeyAlgorithm =
+  | { readonly type: 'ecdsa'; readonly curve: 'P-256' | 'P-384' | 'P-521' }
+  | { readonly type: 'rsa'; readonly bits: number }
+  | { readonly type: 'ed25519' };
+
+export interface VerifierKey {
+  readonly source: 'certificate' | 'publicKey';
+  readonly key: KeyObject;
+  readonly algorithm: KeyAlgorithm;
+  /** DER SubjectPublicKeyInfo; plain bytes, so it can cross to a worker for verifyDigestSignature. */
+  readonly spki: Uint8Array;
+  /** The certificate DER, or the canonical SPKI DER of a bare key. */
+  readonly der: Uint8Array;
+  /**
+   * The PEM Rekor stores and indexes: Go's `pem.Encode` of the certificate DER, or of the key
+   * re-marshaled by `x509.MarshalPKIXPublicKey` (sigstore/sigstore `cryptoutils` MarshalCertificateToPEM,
+   * MarshalPublicKeyToPEM).
+   */
+  readonly canonicalPem: string;
+}
+
+const PEM_LABELS = { CERTIFICATE: 'certificate', 'PUBLIC KEY': 'publicKey' } as const;
+
+/**
+ * Parses a PEM certificate or public key. Surrounding whitespace is ignored (upstream trims it);
+ * anything else around the single block is refused.
+ */
+export function parsePemVerifier(pem: string, field: string): VerifierKey {
+  const text = pem.trim();
+  let blocks;
+  try {
+    blocks = decodePem(text, field);
+  } catch (cause) {
+    throw new LogError(
+      'LOG_ENTRY_INVALID',
+      `${field}: expected a PEM certificate or public key, received text without a well-formed PEM block`,
+      { cause },
+    );
+  }
+  const [block] = blocks;
+  if (blocks.length !== 1 || block === undefined) {
+    throw new LogError(
+      'LOG_ENTRY_UNSUPPORTED',
+      `${field}: expected one PEM certificate or public key, received ${blocks.length} PEM blocks (certificate chains are not accepted)`,
+    );
+  }
+  if (!text.startsWith('-----BEGIN ') || !text.endsWith(`-----END ${block.label}-----`)) {
+    throw new LogError(
+      'LOG_ENTRY_INVALID',
+      `${field}: expected nothing but one PEM block, received text around it`,
+    );
+  }
+  const source = PEM_LABELS[block.label as keyof typeof PEM_LABELS];
+  if (source === undefined) {
+    throw new LogError(
+      'LOG_ENTRY_INVALID',
+      `${field}: expected a CERTIFICATE or PUBLIC KEY PEM block, received ${JSON.stringify(block.label.slice(0, 40))}`,
+    );
+  }
+  return parseDerVerifier(block.der, source, field);
+}
+
+/** Parses the Rekor v1 form: base64 of the PEM text of a certificate or public key. */
+export function parseBase64PemVerifier(content: string, field: string): VerifierKey {
+  let pem: string;
+  try {
+    pem = decodeUtf8(decodeBase64(content, field), field);
+  } catch (cause) {
+    throw new LogError('LOG_ENTRY_INVALID', `${field}: expected base64 of a PEM certificate or public key`, {
+      cause,
+    });
+  }
+  return parsePemVerifier(pem, field);
+}
+
+/** Parses a DER certificate or DER SubjectPublicKeyInfo. */
+export function parseDerVerifier(der: Uint8Array, source: VerifierKey['source'], field: string): VerifierKey {
+  const what = source === 'certificate' ? 'a DER X.509 certificate' : 'a DER SubjectPublicKeyInfo';
+  if (!isSingleDerElement(der)) {
+    throw new LogError(
+      'LOG_ENTRY_INVALID',
+      `${field}: expected ${what}, received bytes that are not one DER element`,
+    );
+  }
+  let key: KeyObject;
+  let certificate: X509Certificate | undefined;
+  try {
+    if (source === 'certificate') {
+      certificate = new X509Certificate(der);
+      key = certificate.publicKey;
+    } else {
+      key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    }
+  } catch (cause) {
+    throw new LogError('LOG_ENTRY_INVALID', `${field}: expected ${what}, ${describeError(cause)}`, { cause });
+  }
+  const algorithm = keyAlgorithm(key, field);
+  const spki = new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+  if (certificate !== undefined) {
+    const raw = new Uint8Array(certificate.raw);
+    return freeze({ source, key, algorithm, spki, der: raw, canonicalPem: encodePem('CERTIFICATE', raw) });
+  }
+  if (algorithm.type === 'ecdsa') rejectCompressedPoint(key, der, field);
+  return freeze({ source, key, algorithm, spki, der: spki, canonicalPem: encodePem('PUBLIC KEY', spki) });
+}
+
+const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+function keyAlgorithm(key: KeyObject, field: string): KeyAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {};
+  const type = key.asymmetricKeyType;
+  if (type === 'ec') {
+    const curve = CURVES[details.namedCurve ?? ''];
+    if (curve === undefined) {
+      throw new LogError(
+        'LOG_ENTRY_UNSUPPORTED',
+        `${field}: expected an ECDSA key on P-256, P-384 or P-521, received curve ${details.namedCurve ?? 'unknown'}`,
+      );
+    }
+    return { type: 'ecdsa', curve };
+  }
+  if (type === 'rsa') return { type: 'rsa', bits: details.modulusLength ?? 0 };
+  if (type === 'ed25519') return { type: 'ed25519' };
+  throw new LogError(
+    'LOG_ENTRY_UNSUPPORTED',
+    `${field}: expected an ECDSA, RSA or Ed25519 key, received ${type ?? 'unknown'}`,
+  );
+}
+
+/** Go's x509.ParsePKIXPublicKey accepts only uncompressed EC points; so does the log. */
+function rejectCompressedPoint(key: KeyObject, der: Uint8Array, field: string): void {
+  const uncompressed = new Uint8Array(
+    createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({
+      type: 'spki',
+      format: 'der',
+    }),
+  );
+  if (!sameBytes(uncompressed, der)) {
+    throw new LogError(
+      'LOG_ENTRY_INVALID',
+      `${field}: expected an ECDSA key with an uncompressed point in a named-curve SubjectPublicKeyInfo`,
+    );
+  }
+}
+
+function freeze(value: VerifierKey): VerifierKey {
+  return Object.freeze(value);
+}
