@@ -54,6 +54,7 @@ export function buildProgram(io: CliIo): Command {
       stateDir: running.stateDir,
       endpoints: running.endpoints,
       log: running.log,
+      rekorV1: running.rekorV1,
     };
     io.stdout(config.json ? `${JSON.stringify(summary)}\n` : formatUp(summary));
     const signal = await io.untilStopped();

@@ -3,12 +3,14 @@ import {
   createApp,
   createRouter,
   createServerMetrics,
+  createRekorV1Router,
+  createRekorV2Router,
   createTlogTilesRouter,
   listen,
   type ReadinessCheck,
 } from '../server/index.ts';
 import { redactUrl, type ServerConfig } from './config.ts';
-import { startLogService } from './log-service.ts';
+import { startLogServices } from './log-service.ts';
 import { prepareStateDir } from './state.ts';
 
 /** One endpoint that `sigil up` started, as printed to the user. */
@@ -23,6 +25,7 @@ export interface UpSummary {
   stateDir: string;
   endpoints: StartedEndpoint[];
   log: { origin: string; storage: string; publicKeyPem: string; verifierKey: string };
+  rekorV1: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
 }
 
 export interface UpResult extends UpSummary {
@@ -48,13 +51,15 @@ export async function startAll(
   const server = await listen(app, { host: config.host, port: config.port });
   try {
     const publicUrl = config.publicUrl ?? server.url;
-    const logService = await startLogService({
+    const logs = await startLogServices({
       stateDir: config.stateDir,
       database: config.database,
       publicUrl,
       logger,
     });
-    services.use(createTlogTilesRouter(logService.log));
+    services.use(createTlogTilesRouter(logs.tiles.log));
+    services.use(createRekorV1Router(logs.rekorV1));
+    services.use(createRekorV2Router(logs.rekorV2));
     logReady = true;
     logger.info(
       { config: { ...config, database: config.database && redactUrl(config.database) }, url: server.url },
@@ -69,19 +74,31 @@ export async function startAll(
           url: `${publicUrl}/checkpoint`,
           description: 'transparency log checkpoint (C2SP tlog-tiles)',
         },
+        {
+          name: 'rekor',
+          url: `${publicUrl}/api/v1/log`,
+          description: 'Rekor v1 API (--rekor-url is the base URL)',
+        },
         { name: 'health', url: `${server.url}/healthz`, description: 'liveness' },
         { name: 'ready', url: `${server.url}/readyz`, description: 'readiness of every service' },
         { name: 'metrics', url: `${server.url}/metrics`, description: 'Prometheus metrics' },
       ],
       log: {
-        origin: logService.origin,
-        storage: logService.storage,
-        publicKeyPem: logService.publicKeyPem,
-        verifierKey: logService.verifierKey,
+        origin: logs.tiles.origin,
+        storage: logs.tiles.storage,
+        publicKeyPem: logs.tiles.publicKeyPem,
+        verifierKey: logs.tiles.verifierKey,
+      },
+      rekorV1: {
+        origin: logs.rekorV1Log.origin,
+        treeId: logs.rekorV1.treeId.toString(),
+        logId: logs.rekorV1.logId,
+        publicKeyPem: logs.rekorV1.publicKeyPem,
+        verifierKey: logs.rekorV1Log.verifierKey,
       },
       stop: async () => {
         await server.close();
-        await logService.log.close();
+        await logs.close();
       },
     };
   } catch (error) {
@@ -103,6 +120,9 @@ export function formatUp(summary: UpSummary): string {
     '',
     'Log public key (PEM):',
     summary.log.publicKeyPem.trimEnd(),
+    '',
+    `Rekor v1 public key (PEM; log ID ${summary.rekorV1.logId}):`,
+    summary.rekorV1.publicKeyPem.trimEnd(),
     '',
     'Press Ctrl-C to stop.',
   ];

@@ -126,6 +126,11 @@ export class TransparencyLog {
     return proof;
   }
 
+  /** The inclusion proof of `index` in the tree of `treeSize` leaves, unchecked (the caller checks it). */
+  inclusionProofAt(index: number, treeSize: number): Promise<MerkleHash[]> {
+    return this.#tiles.inclusionProof(index, treeSize);
+  }
+
   consistencyProof(size1: number, size2: number): Promise<MerkleHash[]> {
     return this.#tiles.consistencyProof(size1, size2);
   }

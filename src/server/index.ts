@@ -10,4 +10,8 @@ export { toErrorResponse, statusForCode } from './error-response.ts';
 export type { ErrorBody, ErrorResponse } from './error-response.ts';
 export { ServerError } from './errors.ts';
 export { createTlogTilesRouter } from './tlog-tiles.ts';
+export { createRekorV1Router } from './rekor-v1-routes.ts';
+export { createRekorV2Router } from './rekor-v2-routes.ts';
+export type { RekorV2RoutesOptions } from './rekor-v2-routes.ts';
+export type { RekorV1RoutesOptions } from './rekor-v1-routes.ts';
 export type { ServerErrorCode } from './errors.ts';

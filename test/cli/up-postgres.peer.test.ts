@@ -41,7 +41,7 @@ describe('sigil up --database postgres://…', () => {
         log: { storage: string };
         endpoints: { name: string; url: string }[];
       };
-      assert.equal(summary.log.storage, 'postgres');
+      assert.equal(summary.log.storage, 'postgres (schema public)');
       const note = await (
         await fetch(summary.endpoints.find((endpoint) => endpoint.name === 'log')!.url)
       ).text();

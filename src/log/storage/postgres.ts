@@ -50,6 +50,11 @@ export interface PostgresStorageOptions {
   connectionString: string;
   /** Largest number of pooled connections. Default 8. */
   maxConnections?: number;
+  /**
+   * PostgreSQL schema holding this log's tables, so several logs can share one database (e.g.
+   * `rekor_v1`). Lower-case letters, digits and underscores. Default `public`.
+   */
+  schema?: string;
 }
 
 interface LeafRow {
@@ -67,12 +72,22 @@ interface LeafRow {
 export class PostgresStorage implements LogStorage {
   readonly driver = 'postgres';
   readonly #pool: pg.Pool;
+  readonly #schema: string;
   #opened = false;
 
   constructor(options: PostgresStorageOptions) {
+    const schema = options.schema ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new TypeError(
+        `schema: expected lower-case letters, digits and underscores, received ${JSON.stringify(schema)}`,
+      );
+    }
+    this.#schema = schema;
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 8,
+      // Every pooled connection resolves this log's tables in its own schema.
+      options: `-c search_path=${schema}`,
     });
     // An idle client's error (e.g. the server restarting) must not crash the process; the next query fails.
     this.#pool.on('error', () => undefined);
@@ -83,6 +98,7 @@ export class PostgresStorage implements LogStorage {
     // Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog: serialize schema creation.
     await this.#transaction('open', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(7340001)');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
       await client.query(SCHEMA);
     });
     this.#opened = true;

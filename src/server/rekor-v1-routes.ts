@@ -1,0 +1,127 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { LogError, type RekorV1 } from '../log/index.ts';
+import { concurrencyLimit } from './concurrency-limit.ts';
+
+export interface RekorV1RoutesOptions {
+  /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Most write requests in progress at once; more get 503 with Retry-After. Default 512. */
+  maxConcurrentWrites?: number;
+}
+
+const MAX_RETRIEVE = 10;
+
+/**
+ * The Rekor v1 REST API (sigstore/rekor `openapi.yaml`): entries, log info, public key, consistency
+ * proofs and the search index. Mount at the server root; every path starts with `/api/v1`.
+ */
+export function createRekorV1Router(rekor: RekorV1, options: RekorV1RoutesOptions = {}): Router {
+  const router = express.Router();
+  const json = express.json({ limit: options.maxBodyBytes ?? 1024 * 1024, strict: false, type: () => true });
+  const admit = concurrencyLimit(options.maxConcurrentWrites ?? 512);
+
+  router.post('/api/v1/log/entries', admit, json, async (request: Request, response: Response) => {
+    const result = await rekor.createEntry(request.body);
+    const location = `/api/v1/log/entries/${result.entryId}`;
+    if (result.kind === 'exists') {
+      response
+        .status(409)
+        .set('location', location)
+        .json({
+          code: 'LOG_ENTRY_DUPLICATE',
+          message: `an equivalent entry already exists in the transparency log with UUID ${result.uuid}`,
+        });
+      return;
+    }
+    response.status(201).set({ location, etag: result.uuid }).json(result.entry);
+  });
+
+  router.get('/api/v1/log/entries', async (request: Request, response: Response) => {
+    const logIndex = parseInteger(request.query.logIndex, 'logIndex');
+    if (logIndex === undefined)
+      throw new LogError('LOG_INDEX_INVALID', 'logIndex: expected a query parameter');
+    response.json(await rekor.getByIndex(logIndex));
+  });
+
+  router.get(
+    '/api/v1/log/entries/:entryUUID',
+    async (request: Request<{ entryUUID: string }>, response: Response) => {
+      response.json(await rekor.getByUuid(request.params.entryUUID));
+    },
+  );
+
+  router.post('/api/v1/log/entries/retrieve', json, async (request: Request, response: Response) => {
+    const body = (request.body ?? {}) as { entryUUIDs?: unknown; logIndexes?: unknown; entries?: unknown };
+    const uuids = optionalArray(
+      body.entryUUIDs,
+      'entryUUIDs',
+      (value): value is string => typeof value === 'string',
+    );
+    const indexes = optionalArray(body.logIndexes, 'logIndexes', (value): value is number =>
+      Number.isSafeInteger(value),
+    );
+    const proposals = optionalArray(
+      body.entries,
+      'entries',
+      (value): value is unknown => typeof value === 'object' && value !== null,
+    );
+    if (uuids.length + indexes.length + proposals.length > MAX_RETRIEVE) {
+      throw new LogError(
+        'LOG_ENTRY_INVALID',
+        `entryUUIDs, logIndexes, entries: expected at most ${MAX_RETRIEVE} in all`,
+      );
+    }
+    const found = [
+      ...(await Promise.all(uuids.map((uuid) => rekor.getByUuid(uuid).catch(ignoreNotFound)))),
+      ...(await Promise.all(indexes.map((index) => rekor.getByIndex(index).catch(ignoreNotFound)))),
+      ...(await Promise.all(proposals.map((proposal) => rekor.findProposed(proposal)))),
+    ];
+    response.json(found.filter((entry) => entry !== undefined));
+  });
+
+  router.get('/api/v1/log', (_request: Request, response: Response) => {
+    response.json(rekor.logInfo());
+  });
+
+  router.get('/api/v1/log/publicKey', (_request: Request, response: Response) => {
+    response.type('application/x-pem-file').send(rekor.publicKeyPem);
+  });
+
+  router.get('/api/v1/log/proof', async (request: Request, response: Response) => {
+    const firstSize = parseInteger(request.query.firstSize, 'firstSize') ?? 1;
+    const lastSize = parseInteger(request.query.lastSize, 'lastSize');
+    if (lastSize === undefined)
+      throw new LogError('LOG_INDEX_INVALID', 'lastSize: expected a query parameter');
+    response.json(await rekor.consistencyProof(firstSize, lastSize));
+  });
+
+  router.post('/api/v1/index/retrieve', json, async (request: Request, response: Response) => {
+    response.json(await rekor.search(request.body));
+  });
+
+  return router;
+}
+
+function parseInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new LogError(
+      'LOG_INDEX_INVALID',
+      `${field}: expected a non-negative integer, received ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
+function optionalArray<T>(value: unknown, field: string, isItem: (item: unknown) => item is T): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every(isItem)) {
+    throw new LogError('LOG_ENTRY_INVALID', `${field}: expected an array of valid items`);
+  }
+  return value;
+}
+
+function ignoreNotFound(error: unknown): undefined {
+  if (error instanceof LogError && error.code === 'LOG_ENTRY_NOT_FOUND') return undefined;
+  throw error;
+}

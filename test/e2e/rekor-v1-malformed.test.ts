@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HashedRekordSigner, postJson, type HashedRekordProposal } from '../tools/rekor-entries.ts';
+import { startSigil, type RunningSigil } from '../tools/sigil-process.ts';
+
+/** A seeded PRNG (mulberry32), so every run sends the same requests. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  '',
+  'x',
+  '!!!!',
+  [],
+  {},
+  ['a'],
+  { a: 1 },
+  'A'.repeat(5000),
+  '\u0000',
+  1e308,
+];
+
+/** Every field path of the valid proposal, to replace or delete. */
+const PATHS = [
+  ['apiVersion'],
+  ['kind'],
+  ['spec'],
+  ['spec', 'data'],
+  ['spec', 'data', 'hash'],
+  ['spec', 'data', 'hash', 'algorithm'],
+  ['spec', 'data', 'hash', 'value'],
+  ['spec', 'signature'],
+  ['spec', 'signature', 'content'],
+  ['spec', 'signature', 'publicKey'],
+  ['spec', 'signature', 'publicKey', 'content'],
+];
+
+function mutate(proposal: HashedRekordProposal, path: string[], value: unknown): unknown {
+  const copy = structuredClone(proposal) as unknown as Record<string, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = path.at(-1)!;
+  if (value === DELETE) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+const DELETE = Symbol('delete');
+
+/** At least 500 malformed or unverifiable requests, each with a name saying what is wrong. */
+function malformedRequests(signer: HashedRekordSigner, random: () => number): [string, unknown][] {
+  const valid = signer.proposal(Buffer.from('valid'));
+  const text = JSON.stringify(valid);
+  const requests: [string, unknown][] = [];
+  for (const path of PATHS) {
+    requests.push([`${path.join('.')} deleted`, mutate(valid, path, DELETE)]);
+    for (const value of HOSTILE_VALUES) {
+      requests.push([
+        `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 20)}`,
+        mutate(valid, path, value),
+      ]);
+    }
+  }
+  for (let i = 0; i < 170; i++) {
+    const cut = 1 + Math.floor(random() * (text.length - 2));
+    requests.push([`JSON truncated at ${cut}`, text.slice(0, cut)]);
+  }
+  for (let i = 0; i < 150; i++) {
+    // Flip one character of the signature, digest or key: valid shapes that must not verify.
+    const field = (['content', 'value', 'publicKey'] as const)[i % 3]!;
+    const copy = structuredClone(valid);
+    const flip = (s: string) => {
+      const at = Math.floor(random() * s.length);
+      const replacement = field === 'value' ? (s[at] === '0' ? '1' : '0') : s[at] === 'A' ? 'B' : 'A';
+      return s.slice(0, at) + replacement + s.slice(at + 1);
+    };
+    if (field === 'content') copy.spec.signature.content = flip(copy.spec.signature.content);
+    else if (field === 'value') copy.spec.data.hash.value = flip(copy.spec.data.hash.value);
+    else copy.spec.signature.publicKey.content = flip(copy.spec.signature.publicKey.content);
+    requests.push([`${field} altered by one character (${i})`, copy]);
+  }
+  for (const kind of [
+    'rekord',
+    'rpm',
+    'jar',
+    'helm',
+    'tuf',
+    'cose',
+    'alpine',
+    'rfc3161',
+    'HASHEDREKORD',
+    'unknown',
+  ]) {
+    requests.push([`kind ${kind}`, { ...valid, kind }]);
+  }
+  for (const apiVersion of ['0.0.2', '0.0.0', '1.0.0', '0.0.1 '])
+    requests.push([`apiVersion ${apiVersion}`, { ...valid, apiVersion }]);
+  for (const algorithm of ['sha1', 'md5', 'SHA256', 'sha384', 'sha512']) {
+    requests.push([
+      `digest algorithm ${algorithm} with a sha256 digest`,
+      mutate(valid, ['spec', 'data', 'hash', 'algorithm'], algorithm),
+    ]);
+  }
+  for (const body of [
+    '',
+    'null',
+    '[]',
+    '"entry"',
+    '42',
+    'true',
+    '{',
+    '}',
+    '[{}]',
+    '{"apiVersion":"0.0.1"}',
+  ]) {
+    requests.push([`body ${JSON.stringify(body)}`, body]);
+  }
+  requests.push([
+    'a signature by another key',
+    {
+      ...valid,
+      spec: {
+        ...valid.spec,
+        signature: {
+          ...valid.spec.signature,
+          publicKey: new HashedRekordSigner().proposal().spec.signature.publicKey,
+        },
+      },
+    },
+  ]);
+  return requests;
+}
+
+describe('Rekor v1 write endpoint under malformed input', () => {
+  let sigil: RunningSigil;
+
+  before(async () => {
+    sigil = await startSigil();
+  });
+
+  after(() => sigil?.cleanup());
+
+  it('answers at least 500 malformed requests with a 4xx that names the problem, and stores none of them', async () => {
+    const treeSize = async () =>
+      ((await (await fetch(`${sigil.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
+    const before = await treeSize();
+    const requests = malformedRequests(new HashedRekordSigner(), seeded(2026));
+    assert.ok(requests.length >= 500, `only ${requests.length} requests`);
+    const failures: string[] = [];
+    for (let i = 0; i < requests.length; i += 16) {
+      await Promise.all(
+        requests.slice(i, i + 16).map(async ([name, body]) => {
+          const response = await postJson(`${sigil.url}/api/v1/log/entries`, body);
+          const answer = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+          const ok =
+            response.status >= 400 &&
+            response.status < 500 &&
+            typeof answer.code === 'string' &&
+            typeof answer.message === 'string' &&
+            answer.message.length > 0;
+          if (!ok) failures.push(`${name}: HTTP ${response.status} ${JSON.stringify(answer).slice(0, 200)}`);
+        }),
+      );
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(await treeSize(), before, 'the log changed');
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const response = await postJson(`${sigil.url}/api/v1/log/entries`, {
+      padding: 'x'.repeat(2 * 1024 * 1024),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: string }).code, 'REQUEST_TOO_LARGE');
+  });
+
+  it('still accepts a valid entry afterwards', async () => {
+    const response = await postJson(`${sigil.url}/api/v1/log/entries`, new HashedRekordSigner().proposal());
+    assert.equal(response.status, 201, await response.clone().text());
+  });
+});

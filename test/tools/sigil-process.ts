@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const sigil = fileURLToPath(new URL('../../src/cli/sigil.ts', import.meta.url));
+
+export interface SigilUpSummary {
+  version: string;
+  stateDir: string;
+  endpoints: { name: string; url: string }[];
+  log: { origin: string; verifierKey: string; publicKeyPem: string; storage: string };
+  rekorV1: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
+}
+
+export interface RunningSigil {
+  summary: SigilUpSummary;
+  /** Base URL of the HTTP server. */
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+/** Runs the real `sigil up` (the README's run command, on a free port and a temporary state folder). */
+export async function startSigil(
+  options: { stateDir?: string; args?: string[] } = {},
+): Promise<RunningSigil> {
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'sigil-e2e-')));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', sigil, 'up', '--port', '0', '--json', ...(options.args ?? [])],
+    {
+      env: { ...process.env, SIGIL_STATE: stateDir, SIGIL_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`sigil up exited before it was up:\n${stderr}`);
+  });
+  const [line] = (await Promise.race([once(createInterface({ input: child.stdout }), 'line'), exited])) as [
+    string,
+  ];
+  const summary = JSON.parse(line) as SigilUpSummary;
+  const url = new URL(summary.endpoints.find((endpoint) => endpoint.name === 'health')!.url).origin;
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(signal);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code;
+  };
+  return {
+    summary,
+    url,
+    child,
+    stderr: () => stderr,
+    stop,
+    async cleanup() {
+      await stop();
+      if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
