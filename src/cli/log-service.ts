@@ -16,7 +16,7 @@ export interface LogServiceOptions {
   stateDir: string;
   /** `postgres://…` to use PostgreSQL; SQLite in the state folder otherwise. */
   database?: string | undefined;
-  /** The public base URL; its host (and port) becomes the logs' identity on first start. */
+  /** The public base URL; its hostname becomes the logs' identity (origin, key name) on first start. */
   publicUrl: string;
   logger: Logger;
 }
@@ -47,7 +47,9 @@ export interface RunningLogServices {
  */
 export async function startLogServices(options: LogServiceOptions): Promise<RunningLogServices> {
   const dir = join(options.stateDir, 'log');
-  const host = new URL(options.publicUrl).host;
+  // sigstore-go checks Rekor v2 checkpoints with a note verifier named after the log URL's hostname
+  // (without port; sigstore-go pkg/verify/tlog.go), and rekor-tiles uses its hostname as origin.
+  const host = new URL(options.publicUrl).hostname;
 
   const tilesKey = await loadOrCreateKey(join(dir, 'signing-key.pem'), 'ecdsa-p256');
   // C2SP tlog-checkpoint: the origin is the log's URL without scheme (rekor-tiles uses its hostname).

@@ -33,7 +33,7 @@ export function createRekorV1Router(rekor: RekorV1, options: RekorV1RoutesOption
         });
       return;
     }
-    response.status(201).set({ location, etag: result.uuid }).json(result.entry);
+    response.status(201).set({ location, etag: result.entryId }).json(result.entry);
   });
 
   router.get('/api/v1/log/entries', async (request: Request, response: Response) => {
