@@ -1,7 +1,6 @@
 import {
   HASH_SIZE,
   TILE_HEIGHT,
-  TILE_WIDTH,
   consistencyProofNodes,
   hashChildren,
   inclusionProofNodes,
@@ -37,15 +36,14 @@ export function storageTileSource(storage: LogStorage): TileSource {
 }
 
 export interface TileReaderOptions {
-  /** Full tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
+  /** Tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
   cachedTiles?: number;
 }
 
 /**
- * Builds proofs from tiles (C2SP tlog-tiles), wherever they come from. Full tiles never change, so
- * they are cached together with the seven levels of nodes inside them (255 hashes, computed once); a
- * proof then costs only lookups. The right-edge partial tile of each level is read afresh each time, at
- * the width the tree size asks for.
+ * Builds proofs from tiles (C2SP tlog-tiles), wherever they come from. A tile at a given width never
+ * changes (a wider one is another tile path), so tiles are cached by level, index and width together
+ * with the seven levels of nodes inside them (computed once); a proof then costs only lookups.
  */
 export class TileReader {
   readonly #source: TileSource;
@@ -84,11 +82,13 @@ export class TileReader {
     for (const { tile } of locations) {
       const key = `${tile.level}/${tile.index}`;
       if (levels.has(key)) continue;
-      const cached = tile.width === TILE_WIDTH ? this.#full.get(key) : undefined;
+      // A tile at a given width never changes (a wider one has another path), so partial tiles cache too.
+      const cacheKey = `${key}/${tile.width}`;
+      const cached = this.#full.get(cacheKey);
       if (cached) {
         // Refresh its place in the LRU order.
-        this.#full.delete(key);
-        this.#full.set(key, cached);
+        this.#full.delete(cacheKey);
+        this.#full.set(cacheKey, cached);
         levels.set(key, cached);
       } else {
         missing.push(tile);
@@ -108,7 +108,7 @@ export class TileReader {
         }
         const computed = tileLevels(bytes.subarray(0, tile.width * HASH_SIZE));
         levels.set(key, computed);
-        if (tile.width === TILE_WIDTH) this.#remember(key, computed);
+        this.#remember(`${key}/${tile.width}`, computed);
       }
     }
     const hashes = locations.map(({ tile, nodeLevel, nodeIndex }) => {

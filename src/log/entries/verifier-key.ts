@@ -38,6 +38,24 @@ const PEM_LABELS = { CERTIFICATE: 'certificate', 'PUBLIC KEY': 'publicKey' } as 
  * anything else around the single block is refused.
  */
 export function parsePemVerifier(pem: string, field: string): VerifierKey {
+  // Parsing a key costs more than verifying a signature with it; the same PEM is parsed again for the
+  // search index and, with key-based signing, arrives with every entry. Keys are immutable: cache them.
+  const cached = recentVerifiers.get(pem);
+  if (cached) return cached;
+  const verifier = parsePemVerifierUncached(pem, field);
+  recentVerifiers.set(pem, verifier);
+  if (recentVerifiers.size > RECENT_VERIFIERS) {
+    const oldest = recentVerifiers.keys().next().value;
+    if (oldest !== undefined) recentVerifiers.delete(oldest);
+  }
+  return verifier;
+}
+
+/** Most parsed PEM verifiers kept; a few hundred keys is what a busy CI fleet signs with. */
+const RECENT_VERIFIERS = 512;
+const recentVerifiers = new Map<string, VerifierKey>();
+
+function parsePemVerifierUncached(pem: string, field: string): VerifierKey {
   const text = pem.trim();
   let blocks;
   try {
@@ -112,7 +130,7 @@ export function parseDerVerifier(der: Uint8Array, source: VerifierKey['source'],
     const raw = new Uint8Array(certificate.raw);
     return freeze({ source, key, algorithm, spki, der: raw, canonicalPem: encodePem('CERTIFICATE', raw) });
   }
-  if (algorithm.type === 'ecdsa') rejectCompressedPoint(key, der, field);
+  if (algorithm.type === 'ecdsa') rejectCompressedPoint(key, der, spki, field);
   return freeze({ source, key, algorithm, spki, der: spki, canonicalPem: encodePem('PUBLIC KEY', spki) });
 }
 
@@ -143,15 +161,18 @@ function keyAlgorithm(key: KeyObject, field: string): KeyAlgorithm {
   );
 }
 
-/** Go's x509.ParsePKIXPublicKey accepts only uncompressed EC points; so does the log. */
-function rejectCompressedPoint(key: KeyObject, der: Uint8Array, field: string): void {
-  const uncompressed = new Uint8Array(
-    createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({
-      type: 'spki',
-      format: 'der',
-    }),
-  );
-  if (!sameBytes(uncompressed, der)) {
+/** Bytes in one coordinate of a point on each curve. */
+const COORDINATE_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
+
+/**
+ * Go's x509.ParsePKIXPublicKey accepts only uncompressed EC points; so does the log. The SPKI ends in
+ * the point; uncompressed it is 0x04 followed by both coordinates. OpenSSL re-exports a key in the
+ * form it was given, so the input DER must also equal the export (no other encoding of the same key).
+ */
+function rejectCompressedPoint(key: KeyObject, der: Uint8Array, spki: Uint8Array, field: string): void {
+  const algorithm = keyAlgorithm(key, field);
+  const pointLength = algorithm.type === 'ecdsa' ? 1 + 2 * COORDINATE_BYTES[algorithm.curve] : 0;
+  if (pointLength === 0 || der[der.length - pointLength] !== 0x04 || !sameBytes(spki, der)) {
     throw new LogError(
       'LOG_ENTRY_INVALID',
       `${field}: expected an ECDSA key with an uncompressed point in a named-curve SubjectPublicKeyInfo`,

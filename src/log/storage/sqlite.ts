@@ -53,8 +53,9 @@ interface LeafRow {
 }
 
 /**
- * The embedded default: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on disk
- * when `sequence` resolves. better-sqlite3 is synchronous; each call holds the event loop for one
+ * The embedded default: one SQLite file in WAL mode. `sequence` commits with `synchronous=FULL`, so a
+ * leaf is on disk when it resolves; the derived state (tiles, tree, checkpoints) commits without an
+ * fsync of its own, since integration rebuilds it from the leaves after a crash. better-sqlite3 is synchronous; each call holds the event loop for one
  * transaction, which is short because the sequencer hands it whole batches.
  */
 export class SqliteStorage implements LogStorage {
@@ -73,7 +74,7 @@ export class SqliteStorage implements LogStorage {
       if (this.#db) return;
       const db = new Database(this.#path);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       // Random inserts into the leaf-hash and search indexes dirty one page each; a large cache and fewer,
       // larger WAL checkpoints let big batches share those page writes (measured: bench/log-storage).
@@ -114,7 +115,15 @@ export class SqliteStorage implements LogStorage {
         }
         return outcomes;
       });
-      const outcomes = run.immediate();
+      // Only sequencing must reach the disk before it answers: tiles, tree state and checkpoints are
+      // recomputed from durable leaves after a crash, so their commits skip the fsync (WAL NORMAL).
+      db.pragma('synchronous = FULL');
+      let outcomes: SequenceOutcome[];
+      try {
+        outcomes = run.immediate();
+      } finally {
+        db.pragma('synchronous = NORMAL');
+      }
       this.#nextIndex += outcomes.filter((outcome) => outcome.kind === 'added').length;
       return outcomes;
     });
