@@ -13,20 +13,7 @@ import {
 } from '../../src/merkle/index.ts';
 import { HashedRekordSigner, postJson } from '../tools/rekor-entries.ts';
 import { startSigil } from '../tools/sigil-process.ts';
-
-interface LogEntryValue {
-  body: string;
-  logIndex: number;
-  verification: {
-    inclusionProof: {
-      checkpoint: string;
-      hashes: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-  };
-}
+import type { RekorV1EntryValue as LogEntryValue } from '../../src/log/index.ts';
 
 const fromHex = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
