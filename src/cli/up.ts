@@ -7,6 +7,7 @@ import {
   createRekorV2Router,
   createTlogTilesRouter,
   listen,
+  registerLogMetrics,
   type ReadinessCheck,
 } from '../server/index.ts';
 import { redactUrl, type ServerConfig } from './config.ts';
@@ -46,7 +47,8 @@ export async function startAll(
   const services = createRouter();
   let logReady = false;
   const readiness: ReadinessCheck[] = [{ name: 'log', check: () => logReady }];
-  const app = createApp({ logger, metrics: createServerMetrics(), readiness, routers: [services] });
+  const metrics = createServerMetrics();
+  const app = createApp({ logger, metrics, readiness, routers: [services] });
   // Listen first: with --port 0 the URL, and so the log's origin, is only known once bound.
   const server = await listen(app, { host: config.host, port: config.port });
   try {
@@ -58,8 +60,12 @@ export async function startAll(
       logger,
     });
     services.use(createTlogTilesRouter(logs.tiles.log));
-    services.use(createRekorV1Router(logs.rekorV1));
-    services.use(createRekorV2Router(logs.rekorV2));
+    const countAppend = registerLogMetrics(metrics, {
+      'rekor-v1': logs.rekorV1Log.log,
+      tiles: logs.tiles.log,
+    });
+    services.use(createRekorV1Router(logs.rekorV1, { countAppend }));
+    services.use(createRekorV2Router(logs.rekorV2, { countAppend }));
     logReady = true;
     logger.info(
       { config: { ...config, database: config.database && redactUrl(config.database) }, url: server.url },

@@ -3,6 +3,8 @@ export type { AppOptions } from './app.ts';
 export { listen } from './listen.ts';
 export type { ListenOptions, RunningServer } from './listen.ts';
 export { createServerMetrics } from './metrics.ts';
+export { registerLogMetrics } from './log-metrics.ts';
+export type { CountAppend, AppendOutcome } from './log-metrics.ts';
 export type { ServerMetrics } from './metrics.ts';
 export { checkReadiness } from './health.ts';
 export type { ReadinessCheck, ReadinessReport } from './health.ts';

@@ -1,12 +1,15 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { LogError, type RekorV1 } from '../log/index.ts';
 import { concurrencyLimit } from './concurrency-limit.ts';
+import { countAppends, type CountAppend } from './log-metrics.ts';
 
 export interface RekorV1RoutesOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Most write requests in progress at once; more get 503 with Retry-After. Default 512. */
   maxConcurrentWrites?: number;
+  /** Counts append requests by outcome (`sigil_log_append_total`). */
+  countAppend?: CountAppend;
 }
 
 const MAX_RETRIEVE = 10;
@@ -20,21 +23,27 @@ export function createRekorV1Router(rekor: RekorV1, options: RekorV1RoutesOption
   const json = express.json({ limit: options.maxBodyBytes ?? 1024 * 1024, strict: false, type: () => true });
   const admit = concurrencyLimit(options.maxConcurrentWrites ?? 512);
 
-  router.post('/api/v1/log/entries', admit, json, async (request: Request, response: Response) => {
-    const result = await rekor.createEntry(request.body);
-    const location = `/api/v1/log/entries/${result.entryId}`;
-    if (result.kind === 'exists') {
-      response
-        .status(409)
-        .set('location', location)
-        .json({
-          code: 'LOG_ENTRY_DUPLICATE',
-          message: `an equivalent entry already exists in the transparency log with UUID ${result.uuid}`,
-        });
-      return;
-    }
-    response.status(201).set({ location, etag: result.entryId }).json(result.entry);
-  });
+  router.post(
+    '/api/v1/log/entries',
+    countAppends(options.countAppend, 'rekor-v1'),
+    admit,
+    json,
+    async (request: Request, response: Response) => {
+      const result = await rekor.createEntry(request.body);
+      const location = `/api/v1/log/entries/${result.entryId}`;
+      if (result.kind === 'exists') {
+        response
+          .status(409)
+          .set('location', location)
+          .json({
+            code: 'LOG_ENTRY_DUPLICATE',
+            message: `an equivalent entry already exists in the transparency log with UUID ${result.uuid}`,
+          });
+        return;
+      }
+      response.status(201).set({ location, etag: result.entryId }).json(result.entry);
+    },
+  );
 
   router.get('/api/v1/log/entries', async (request: Request, response: Response) => {
     const logIndex = parseInteger(request.query.logIndex, 'logIndex');

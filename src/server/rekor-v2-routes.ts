@@ -1,12 +1,15 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { RekorV2 } from '../log/index.ts';
 import { concurrencyLimit } from './concurrency-limit.ts';
+import { countAppends, type CountAppend } from './log-metrics.ts';
 
 export interface RekorV2RoutesOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Most write requests in progress at once; more get 503 with Retry-After. Default 512. */
   maxConcurrentWrites?: number;
+  /** Counts append requests by outcome (`sigil_log_append_total`). */
+  countAppend?: CountAppend;
 }
 
 /**
@@ -19,6 +22,7 @@ export function createRekorV2Router(rekor: RekorV2, options: RekorV2RoutesOption
   const json = express.json({ limit: options.maxBodyBytes ?? 1024 * 1024, strict: false, type: () => true });
   router.post(
     '/api/v2/log/entries',
+    countAppends(options.countAppend, 'tiles'),
     concurrencyLimit(options.maxConcurrentWrites ?? 512),
     json,
     async (request: Request, response: Response) => {

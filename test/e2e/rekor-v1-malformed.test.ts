@@ -189,4 +189,13 @@ describe('Rekor v1 write endpoint under malformed input', () => {
     const response = await postJson(`${sigil.url}/api/v1/log/entries`, new HashedRekordSigner().proposal());
     assert.equal(response.status, 201, await response.clone().text());
   });
+
+  it('counts every append by outcome and exposes the tree size on /metrics', async () => {
+    const text = await (await fetch(`${sigil.url}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    assert.ok(value(/sigil_log_append_total\{log="rekor-v1",outcome="refused"\} (\d+)/) >= 500);
+    assert.equal(value(/sigil_log_append_total\{log="rekor-v1",outcome="added"\} (\d+)/), 1);
+    assert.equal(value(/sigil_log_checkpoint_tree_size\{log="rekor-v1"\} (\d+)/), 1);
+    assert.equal(value(/sigil_log_pending_appends\{log="tiles"\} (\d+)/), 0);
+  });
 });
