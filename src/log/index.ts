@@ -29,3 +29,11 @@ export type {
   StoredCheckpoint,
   TreeState,
 } from './storage/storage.types.ts';
+export {
+  createVerifyPool,
+  startVerifyWorker,
+  type VerifyPool,
+  type VerifyPoolOptions,
+  type VerifyPoolStats,
+  type VerifyWorkerStats,
+} from './verify-pool.ts';

@@ -1,17 +1,23 @@
 import { constants, createHash, createPublicKey, publicDecrypt, type KeyObject } from 'node:crypto';
 import { eddsa } from '@noble/curves/abstract/edwards.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { decodeBase64Url } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
+import {
+  ecdsaPublicKeyFromPoint,
+  ecdsaPublicKeyFromSpki,
+  verifyEcdsaDigest,
+  type EcdsaCurveName,
+} from './ecdsa-digest.ts';
 import type { HashAlgorithm } from './entry.types.ts';
 
 /**
  * Verifies a signature over a digest the verifier did not compute, as Rekor does for hashedrekord
  * (sigstore/sigstore `pkg/signature` VerifySignature with options.WithDigest): node:crypto can only
  * verify over a message it hashes itself, so
- * - ECDSA P-256/P-384/P-521 goes through @noble/curves with `prehash: false`, an ASN.1 DER signature and
- *   high-S accepted (Go's ecdsa.VerifyASN1 accepts both halves);
+ * - ECDSA P-256/P-384/P-521 goes through verifyEcdsaDigest (ecdsa-digest.ts: OpenSSL over a shifted key,
+ *   deciding as Go's ecdsa.VerifyASN1 does: strict DER, high-S accepted); a key in the usual SPKI shape
+ *   skips node:crypto's key parser, whose DER decoding costs about as much as the verification;
  * - RSA PKCS #1 v1.5 recovers the encoded DigestInfo with node:crypto `publicDecrypt` and compares it
  *   byte for byte with the one RFC 8017 §9.2 prescribes (Go's rsa.VerifyPKCS1v15 does the same check);
  * - Ed25519 is Ed25519ph (RFC 8032 §5.1) over a SHA-512 digest, as upstream loads it with
@@ -32,6 +38,8 @@ export function verifyDigestSignature(
   hashAlgorithm: HashAlgorithm,
 ): boolean {
   if (digest.length !== DIGEST_LENGTH[hashAlgorithm]) return false;
+  const ecdsaKey = ecdsaPublicKeyFromSpki(spki);
+  if (ecdsaKey !== undefined) return verifyEcdsaDigest(ecdsaKey, digest, signature);
   const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   const type = key.asymmetricKeyType;
   if (type === 'ec') return verifyEcdsa(key, digest, signature);
@@ -45,23 +53,24 @@ export function verifyDigestSignature(
 
 const DIGEST_LENGTH: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
-const ECDSA_CURVES = { prime256v1: p256, secp384r1: p384, secp521r1: p521 } as const;
+const ECDSA_CURVES = new Map<string | undefined, EcdsaCurveName>([
+  ['prime256v1', 'P-256'],
+  ['secp384r1', 'P-384'],
+  ['secp521r1', 'P-521'],
+]);
 
+/** An EC key in an SPKI shape ecdsaPublicKeyFromSpki does not take, e.g. with a compressed point. */
 function verifyEcdsa(key: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
-  const curve = ECDSA_CURVES[key.asymmetricKeyDetails?.namedCurve as keyof typeof ECDSA_CURVES];
+  const namedCurve = key.asymmetricKeyDetails?.namedCurve;
+  const curve = ECDSA_CURVES.get(namedCurve);
   if (curve === undefined) {
     throw new LogError(
       'LOG_ENTRY_UNSUPPORTED',
-      `verifier: expected an ECDSA key on P-256, P-384 or P-521, received ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}`,
+      `verifier: expected an ECDSA key on P-256, P-384 or P-521, received ${namedCurve ?? 'unknown'}`,
     );
   }
-  const point = uncompressedPoint(key);
-  try {
-    // Digests longer than the curve order are truncated by bits2int exactly like Go's hashToInt.
-    return curve.verify(signature, digest, point, { prehash: false, lowS: false, format: 'der' });
-  } catch {
-    return false; // malformed DER or a point off the curve
-  }
+  const ecdsaKey = ecdsaPublicKeyFromPoint(curve, uncompressedPoint(key));
+  return ecdsaKey !== undefined && verifyEcdsaDigest(ecdsaKey, digest, signature);
 }
 
 function uncompressedPoint(key: KeyObject): Uint8Array {
