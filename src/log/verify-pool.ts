@@ -50,7 +50,7 @@ export interface VerifyPool {
    * verifyDigestSignature (entries/digest-signature.ts) on a worker thread: resolves with the same
    * boolean and rejects with the same error code and message. Rejects with LOG_OVERLOADED when
    * `maxQueue` signatures are pending or when the worker verifying it exited, and with LOG_CLOSED
-   * after close(). The byte arrays are copied; the caller keeps them.
+   * after close(). The byte arrays are copied before this returns; the caller keeps them.
    */
   verifyDigestSignature(
     spki: Uint8Array,
@@ -168,7 +168,15 @@ class WorkerVerifyPool implements VerifyPool {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ spki, digest, signature, hash, resolve, reject });
+      // copies: the caller may reuse its arrays at once, and the batch buffer is transferred away
+      this.#queue.push({
+        spki: new Uint8Array(spki),
+        digest: new Uint8Array(digest),
+        signature: new Uint8Array(signature),
+        hash,
+        resolve,
+        reject,
+      });
       this.#scheduleFlush();
     });
   }

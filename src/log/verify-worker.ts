@@ -30,7 +30,7 @@ export interface VerifyBatchResult {
   readonly seconds: number;
 }
 
-export function verifyBatch(batch: VerifyBatch): VerifyBatchResult {
+function verifyBatch(batch: VerifyBatch): VerifyBatchResult {
   const start = performance.now();
   const { hashes, lengths, bytes } = batch;
   const outcomes: VerifyOutcome[] = [];
