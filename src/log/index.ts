@@ -3,7 +3,7 @@ export type { LogErrorCode } from './errors.ts';
 export { TransparencyLog } from './transparency-log.ts';
 export type { TransparencyLogOptions, ProvenEntry } from './transparency-log.ts';
 export { Sequencer } from './sequencer.ts';
-export type { SequencerOptions } from './sequencer.ts';
+export type { SequencerOptions, SequencedLeaf } from './sequencer.ts';
 export { Integrator } from './integrator.ts';
 export type { IntegratorOptions } from './integrator.ts';
 export { Publisher } from './publisher.ts';

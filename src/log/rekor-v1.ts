@@ -91,10 +91,9 @@ export class RekorV1 {
       leafHash,
       searchKeys: searchKeysOf(entrySearchKeys(entry)),
     });
-    if (proven.outcome.kind === 'duplicate') return { kind: 'exists', uuid, entryId: this.entryId(uuid) };
-    const [stored] = await this.log.storage.readLeaves(proven.outcome.index, 1);
-    if (!stored)
-      throw new LogError('LOG_STORAGE_CORRUPT', `entry ${proven.outcome.index} vanished after its append`);
+    const { outcome } = proven;
+    if (outcome.kind === 'duplicate') return { kind: 'exists', uuid, entryId: this.entryId(uuid) };
+    const stored = { index: outcome.index, leaf, leafHash, integratedTime: outcome.integratedTime };
     return {
       kind: 'created',
       uuid,

@@ -14,9 +14,13 @@ export interface SequencerOptions {
   onSequenced?: (size: number) => void;
 }
 
+/** Where `add` put a leaf: its index, and for a new leaf the integrated time stamped on its batch. */
+export type SequencedLeaf =
+  { kind: 'added'; index: number; integratedTime: number } | Extract<SequenceOutcome, { kind: 'duplicate' }>;
+
 interface Pending {
   leaf: NewLeaf;
-  resolve: (outcome: SequenceOutcome) => void;
+  resolve: (outcome: SequencedLeaf) => void;
   reject: (error: unknown) => void;
 }
 
@@ -68,7 +72,7 @@ export class Sequencer {
   }
 
   /** Resolves with the leaf's index once durable; LOG_OVERLOADED when the queue is full. */
-  add(leaf: NewLeaf): Promise<SequenceOutcome> {
+  add(leaf: NewLeaf): Promise<SequencedLeaf> {
     if (this.#closed) return Promise.reject(new LogError('LOG_CLOSED', 'the log is shutting down'));
     if (this.pending >= this.#options.maxPending) {
       return Promise.reject(
@@ -119,16 +123,20 @@ export class Sequencer {
 
   async #write(batch: Pending[]): Promise<void> {
     let outcomes: SequenceOutcome[];
+    const integratedTime = this.#options.now();
     try {
       outcomes = await this.#storage.sequence(
         batch.map((pending) => pending.leaf),
-        this.#options.now(),
+        integratedTime,
       );
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, position) => pending.resolve(outcomes[position]!));
+    batch.forEach((pending, position) => {
+      const outcome = outcomes[position]!;
+      pending.resolve(outcome.kind === 'added' ? { ...outcome, integratedTime } : outcome);
+    });
     const size = outcomes.reduce((max, outcome) => Math.max(max, outcome.index + 1), 0);
     this.#onSequenced(size);
   }

@@ -48,7 +48,7 @@ export interface TileReaderOptions {
 export class TileReader {
   readonly #source: TileSource;
   readonly #capacity: number;
-  readonly #full = new Map<string, TileLevels>();
+  readonly #full = new Map<string, Promise<TileLevels>>();
 
   constructor(source: TileSource, options: TileReaderOptions = {}) {
     this.#source = source;
@@ -77,42 +77,50 @@ export class TileReader {
 
   async #prove(nodes: ProofNodes, treeSize: number): Promise<MerkleHash[]> {
     const locations = nodes.ids.map((node) => locateNodeInTile(node, treeSize));
-    const levels = new Map<string, TileLevels>();
-    const missing: { level: number; index: number; width: number }[] = [];
+    const pending = new Map<string, Promise<TileLevels>>();
+    const missing: { key: string; tile: { level: number; index: number; width: number } }[] = [];
     for (const { tile } of locations) {
       const key = `${tile.level}/${tile.index}`;
-      if (levels.has(key)) continue;
-      // A tile at a given width never changes (a wider one has another path), so partial tiles cache too.
+      if (pending.has(key)) continue;
+      // A tile at a given width never changes (a wider one has another path), so partial tiles cache
+      // too. The cache holds promises, so proofs asked for at once share one read and one hashing.
       const cacheKey = `${key}/${tile.width}`;
       const cached = this.#full.get(cacheKey);
       if (cached) {
         // Refresh its place in the LRU order.
         this.#full.delete(cacheKey);
         this.#full.set(cacheKey, cached);
-        levels.set(key, cached);
+        pending.set(key, cached);
       } else {
-        missing.push(tile);
-        levels.set(key, EMPTY);
+        missing.push({ key, tile });
       }
     }
     if (missing.length > 0) {
-      const fetched = await this.#source.readTiles(missing);
-      for (const [position, tile] of missing.entries()) {
-        const key = `${tile.level}/${tile.index}`;
-        const bytes = fetched[position];
-        if (!bytes || bytes.length < tile.width * HASH_SIZE) {
-          throw new LogError(
-            'LOG_STORAGE_CORRUPT',
-            `tile ${key} has fewer than ${tile.width} hashes for tree size ${treeSize}`,
-          );
-        }
-        const computed = tileLevels(bytes.subarray(0, tile.width * HASH_SIZE));
-        levels.set(key, computed);
-        this.#remember(`${key}/${tile.width}`, computed);
+      const fetched = this.#source.readTiles(missing.map(({ tile }) => tile));
+      for (const [position, { key, tile }] of missing.entries()) {
+        const levels = fetched.then((all) => {
+          const bytes = all[position];
+          if (!bytes || bytes.length < tile.width * HASH_SIZE) {
+            throw new LogError(
+              'LOG_STORAGE_CORRUPT',
+              `tile ${key} has fewer than ${tile.width} hashes for tree size ${treeSize}`,
+            );
+          }
+          return tileLevels(bytes.subarray(0, tile.width * HASH_SIZE));
+        });
+        const cacheKey = `${key}/${tile.width}`;
+        this.#remember(cacheKey, levels);
+        // A failed read is not remembered: the next proof reads the tile again.
+        levels.catch(() => {
+          if (this.#full.get(cacheKey) === levels) this.#full.delete(cacheKey);
+        });
+        pending.set(key, levels);
       }
     }
+    const resolved = new Map<string, TileLevels>();
+    for (const [key, levels] of pending) resolved.set(key, await levels);
     const hashes = locations.map(({ tile, nodeLevel, nodeIndex }) => {
-      const hash = levels.get(`${tile.level}/${tile.index}`)?.[nodeLevel]?.[nodeIndex];
+      const hash = resolved.get(`${tile.level}/${tile.index}`)?.[nodeLevel]?.[nodeIndex];
       if (!hash)
         throw new LogError('LOG_STORAGE_CORRUPT', `node missing from tile ${tile.level}/${tile.index}`);
       return hash;
@@ -120,7 +128,7 @@ export class TileReader {
     return rehashProof(nodes, hashes);
   }
 
-  #remember(key: string, levels: TileLevels): void {
+  #remember(key: string, levels: Promise<TileLevels>): void {
     this.#full.set(key, levels);
     if (this.#full.size > this.#capacity) {
       const oldest = this.#full.keys().next().value;
@@ -131,7 +139,6 @@ export class TileReader {
 
 /** levels[k][i] = hash of the complete node at level k, index i inside the tile (k = 0 … 7). */
 type TileLevels = readonly (readonly MerkleHash[])[];
-const EMPTY: TileLevels = [];
 
 function tileLevels(bytes: Uint8Array): TileLevels {
   const base: MerkleHash[] = [];

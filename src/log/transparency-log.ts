@@ -3,14 +3,8 @@ import { hashesEqual, rootFromInclusionProof, type MerkleHash, type NoteSigner }
 import { LogError } from './errors.ts';
 import { Integrator, type IntegratorOptions } from './integrator.ts';
 import { Publisher } from './publisher.ts';
-import { Sequencer, type SequencerOptions } from './sequencer.ts';
-import type {
-  LogStorage,
-  NewLeaf,
-  SequenceOutcome,
-  StoredCheckpoint,
-  TreeState,
-} from './storage/storage.types.ts';
+import { Sequencer, type SequencedLeaf, type SequencerOptions } from './sequencer.ts';
+import type { LogStorage, NewLeaf, StoredCheckpoint, TreeState } from './storage/storage.types.ts';
 import { TileReader, storageTileSource, type TileReaderOptions } from './tile-reader.ts';
 
 export interface TransparencyLogOptions {
@@ -33,7 +27,7 @@ export interface TransparencyLogOptions {
 
 /** An entry's place in the log, proven by a checkpoint that covers it. */
 export interface ProvenEntry {
-  outcome: SequenceOutcome;
+  outcome: SequencedLeaf;
   checkpoint: StoredCheckpoint;
   /** Inclusion proof of `outcome.index` in the tree of `checkpoint.size` leaves. */
   proof: MerkleHash[];
@@ -90,7 +84,7 @@ export class TransparencyLog {
   }
 
   /** Resolves with the entry's index once it is durable (or the existing index of an identical entry). */
-  append(leaf: NewLeaf): Promise<SequenceOutcome> {
+  append(leaf: NewLeaf): Promise<SequencedLeaf> {
     return this.#sequencer.add(leaf);
   }
 

@@ -42,9 +42,14 @@ describe('Sequencer', () => {
     assert.equal(await storage.sequencedSize(), 25);
   });
 
-  it('writes a lone leaf once the batch age passes', async () => {
-    const sequencer = new Sequencer(storage, { maxBatchSize: 1000, maxBatchAgeMs: 20 });
-    assert.deepEqual(await sequencer.add(leafOf('alone')), { kind: 'added', index: 0 });
+  it('writes a lone leaf once the batch age passes, stamped with the batch time', async () => {
+    const sequencer = new Sequencer(storage, { maxBatchSize: 1000, maxBatchAgeMs: 20, now: () => 1_234 });
+    assert.deepEqual(await sequencer.add(leafOf('alone')), {
+      kind: 'added',
+      index: 0,
+      integratedTime: 1_234,
+    });
+    assert.equal((await storage.readLeaves(0, 1))[0]?.integratedTime, 1_234);
   });
 
   it('acknowledges a leaf only once it is in storage', async () => {

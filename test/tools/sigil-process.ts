@@ -28,12 +28,12 @@ export interface RunningSigil {
 
 /** Runs the real `sigil up` (the README's run command, on a free port and a temporary state folder). */
 export async function startSigil(
-  options: { stateDir?: string; args?: string[] } = {},
+  options: { stateDir?: string; args?: string[]; nodeArgs?: string[] } = {},
 ): Promise<RunningSigil> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'sigil-e2e-')));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', sigil, 'up', '--port', '0', '--json', ...(options.args ?? [])],
+    [...(options.nodeArgs ?? []), '--import', 'tsx', sigil, 'up', '--port', '0', '--json', ...(options.args ?? [])],
     {
       env: { ...process.env, SIGIL_STATE: stateDir, SIGIL_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

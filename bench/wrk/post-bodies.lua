@@ -1,0 +1,39 @@
+-- wrk script: POSTs pre-made request bodies, one per line of a file, each body once.
+--   wrk -t T -c C -d D -s post-bodies.lua URL -- PATH BODIES_FILE T
+-- Thread k of T sends lines k+1, k+1+T, k+1+2T, …; a thread that runs out starts over, and its repeats
+-- are answered 409 and counted as errors. `done` prints one JSON line for the bench to read.
+
+local next_id = 0
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+
+function init(args)
+  path = args[1]
+  local threads = tonumber(args[3])
+  bodies = {}
+  local line_number = 0
+  for line in io.lines(args[2]) do
+    if line_number % threads == id then
+      bodies[#bodies + 1] = line
+    end
+    line_number = line_number + 1
+  end
+  sent = 0
+  headers = { ["Content-Type"] = "application/json" }
+end
+
+function request()
+  sent = sent + 1
+  return wrk.format("POST", path, headers, bodies[(sent - 1) % #bodies + 1])
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests":%d,"durationMicros":%d,"statusErrors":%d,"socketErrors":%d,"p50Micros":%d,"p99Micros":%d}\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
