@@ -19,6 +19,7 @@ import { report } from './report.ts';
 
 const CLIENTS = 64;
 const THREADS = 2;
+const WARMUP_SECONDS = 2;
 const SECONDS = Number(process.env.SIGIL_BENCH_SECONDS ?? 10);
 
 interface Signer {
@@ -117,15 +118,16 @@ async function drive(
 ): Promise<{ rate: number; p99: number; errors: number }> {
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
-  const count = Math.ceil(target * 2 * SECONDS);
+  const warmupCount = Math.ceil(target * 2 * WARMUP_SECONDS);
+  const count = Math.ceil(target * 2 * SECONDS) + warmupCount;
   const bodies = Array.from({ length: count }, (_, i) => makeBody(kind, signers[i % signers.length]!));
   const file = join(await mkdtemp(join(tmpdir(), 'sigil-bench-')), 'bodies.jsonl');
   await writeFile(file, bodies.join('\n') + '\n');
-  try {
-    const output = await run(toolPath('wrk'), [
+  const wrk = (seconds: number, offset: number) =>
+    run(toolPath('wrk'), [
       `-t${THREADS}`,
       `-c${CLIENTS}`,
-      `-d${SECONDS}s`,
+      `-d${seconds}s`,
       '--timeout',
       '10s',
       '-s',
@@ -135,10 +137,17 @@ async function drive(
       path,
       file,
       String(THREADS),
+      String(offset),
     ]);
+  try {
+    // Warm-up, not measured: the first requests compile the server's code paths (JIT, lazily loaded
+    // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
+    await wrk(WARMUP_SECONDS, count - warmupCount);
+    const output = await wrk(SECONDS, 0);
     const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
     if (!line) throw new Error(`wrk printed no result line:\n${output}`);
     const result = JSON.parse(line) as WrkResult;
+    if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     const created = result.requests - result.statusErrors - result.socketErrors;
     return {
       rate: created / (result.durationMicros / 1e6),
@@ -172,6 +181,7 @@ async function benchmark(label: string, args: string[]): Promise<void> {
     }
   } finally {
     await sigil.cleanup();
+    if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(sigil.stderr());
   }
 }
 

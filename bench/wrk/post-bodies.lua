@@ -1,7 +1,7 @@
 -- wrk script: POSTs pre-made request bodies, one per line of a file, each body once.
---   wrk -t T -c C -d D -s post-bodies.lua URL -- PATH BODIES_FILE T
--- Thread k of T sends lines k+1, k+1+T, k+1+2T, …; a thread that runs out starts over, and its repeats
--- are answered 409 and counted as errors. `done` prints one JSON line for the bench to read.
+--   wrk -t T -c C -d D -s post-bodies.lua URL -- PATH BODIES_FILE T [SKIP]
+-- The first SKIP lines (default 0) are not used. Of the rest, thread k of T sends the k-th, (k+T)-th, …;
+-- a thread that runs out starts over, and its repeats are answered 409 and counted as errors. `done` prints one JSON line for the bench to read.
 
 local next_id = 0
 
@@ -13,10 +13,11 @@ end
 function init(args)
   path = args[1]
   local threads = tonumber(args[3])
+  local skip = tonumber(args[4] or "0")
   bodies = {}
   local line_number = 0
   for line in io.lines(args[2]) do
-    if line_number % threads == id then
+    if line_number >= skip and (line_number - skip) % threads == id then
       bodies[#bodies + 1] = line
     end
     line_number = line_number + 1

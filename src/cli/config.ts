@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
@@ -11,6 +11,8 @@ export interface ServerFlags {
   logLevel?: string;
   database?: string;
   publicUrl?: string;
+  maxBodyBytes?: string;
+  admissionWorkers?: string;
 }
 
 export interface ServerConfig {
@@ -24,6 +26,10 @@ export interface ServerConfig {
   database: string | undefined;
   /** The base URL clients reach Sigil at; undefined to use the listening address. */
   publicUrl: string | undefined;
+  /** Largest request body the write endpoints accept, in bytes. */
+  maxBodyBytes: number;
+  /** Worker threads that validate and verify log entries; 0 verifies on the main thread. */
+  admissionWorkers: number;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -31,10 +37,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_PORT = 7070;
 export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Resolves flags and environment into a validated, frozen configuration. Precedence: flag, then
- * environment (`SIGIL_STATE`, `SIGIL_HOST`, `SIGIL_PORT`, `SIGIL_LOG_LEVEL`), then default.
+ * environment (`SIGIL_STATE`, `SIGIL_HOST`, `SIGIL_PORT`, `SIGIL_LOG_LEVEL`, `SIGIL_DATABASE`,
+ * `SIGIL_PUBLIC_URL`, `SIGIL_MAX_BODY_BYTES`, `SIGIL_ADMISSION_WORKERS`), then default.
  */
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
   const stateDir = resolve(flags.state ?? env.SIGIL_STATE ?? defaultStateDir(env));
@@ -55,6 +63,18 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv):
       `--public-url: expected http(s)://host[:port], received ${JSON.stringify(publicUrl)}`,
     );
   }
+  const maxBodyBytes = parseCount(
+    flags.maxBodyBytes === undefined
+      ? ['SIGIL_MAX_BODY_BYTES', env.SIGIL_MAX_BODY_BYTES]
+      : ['--max-body-bytes', flags.maxBodyBytes],
+    { min: 1024, fallback: DEFAULT_MAX_BODY_BYTES },
+  );
+  const admissionWorkers = parseCount(
+    flags.admissionWorkers === undefined
+      ? ['SIGIL_ADMISSION_WORKERS', env.SIGIL_ADMISSION_WORKERS]
+      : ['--admission-workers', flags.admissionWorkers],
+    { min: 0, max: 64, fallback: availableParallelism() },
+  );
   return Object.freeze({
     stateDir,
     host,
@@ -63,6 +83,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv):
     logLevel,
     database,
     publicUrl: publicUrl?.replace(/\/$/, ''),
+    maxBodyBytes,
+    admissionWorkers,
   });
 }
 
@@ -86,6 +108,22 @@ function parsePort(value: string | undefined, source: string): number {
     );
   }
   return Number(value);
+}
+
+/** A whole number from a flag or variable (`[source, value]`), within [min, max]; `fallback` when unset. */
+function parseCount(
+  [source, value]: [string, string | undefined],
+  { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number },
+): number {
+  if (value === undefined) return fallback;
+  const count = Number(value);
+  if (!/^\d{1,16}$/.test(value) || count < min || count > max) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `${source}: expected a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, received ${JSON.stringify(value)}`,
+    );
+  }
+  return count;
 }
 
 function parseLogLevel(value: string): LogLevel {

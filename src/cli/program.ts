@@ -1,6 +1,13 @@
 import { Command, Option } from 'commander';
 import { describeError, isSigilError } from '../core/index.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, resolveServerConfig, type ServerFlags } from './config.ts';
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_PORT,
+  LOG_LEVELS,
+  resolveServerConfig,
+  type ServerFlags,
+} from './config.ts';
 import { createLogger } from './logger.ts';
 import { addLogCommands } from './log-commands.ts';
 import { formatUp, startAll, type UpSummary } from './up.ts';
@@ -29,6 +36,14 @@ export function addServerOptions(command: Command): Command {
     .option(
       '--public-url <url>',
       'base URL clients use to reach Sigil (env SIGIL_PUBLIC_URL; default the listen address)',
+    )
+    .option(
+      '--max-body-bytes <n>',
+      `largest entry request the log accepts (env SIGIL_MAX_BODY_BYTES; default ${DEFAULT_MAX_BODY_BYTES})`,
+    )
+    .option(
+      '--admission-workers <n>',
+      'threads that verify log entries, 0 for the main thread (env SIGIL_ADMISSION_WORKERS; default one per CPU)',
     )
     .addOption(
       new Option('--log-level <level>', 'log level (env SIGIL_LOG_LEVEL; default info)').choices(LOG_LEVELS),

@@ -1,13 +1,17 @@
 import type { Logger } from '../core/index.ts';
+import { createAdmissionPool, inProcessAdmitter, type EntryAdmitter } from '../log/index.ts';
 import {
   createApp,
+  createFastRoutes,
   createRouter,
   createServerMetrics,
   createRekorV1Router,
-  createRekorV2Router,
   createTlogTilesRouter,
   listen,
+  registerAdmissionMetrics,
   registerLogMetrics,
+  rekorV1WriteRoute,
+  rekorV2WriteRoute,
   type ReadinessCheck,
 } from '../server/index.ts';
 import { redactUrl, type ServerConfig } from './config.ts';
@@ -49,8 +53,10 @@ export async function startAll(
   const readiness: ReadinessCheck[] = [{ name: 'log', check: () => logReady }];
   const metrics = createServerMetrics();
   const app = createApp({ logger, metrics, readiness, routers: [services] });
+  const fastRoutes = createFastRoutes({ logger, metrics });
   // Listen first: with --port 0 the URL, and so the log's origin, is only known once bound.
-  const server = await listen(app, { host: config.host, port: config.port });
+  const server = await listen(fastRoutes.listener(app), { host: config.host, port: config.port });
+  let admitter: EntryAdmitter | undefined;
   try {
     const publicUrl = config.publicUrl ?? server.url;
     const logs = await startLogServices({
@@ -64,8 +70,19 @@ export async function startAll(
       'rekor-v1': logs.rekorV1Log.log,
       tiles: logs.tiles.log,
     });
-    services.use(createRekorV1Router(logs.rekorV1, { countAppend }));
-    services.use(createRekorV2Router(logs.rekorV2, { countAppend }));
+    // Entries are validated and their signatures verified on worker threads, so every core verifies
+    // while the main thread sequences, proves and answers.
+    if (config.admissionWorkers > 0) {
+      const pool = createAdmissionPool({ size: config.admissionWorkers });
+      registerAdmissionMetrics(metrics, pool);
+      admitter = pool;
+    } else {
+      admitter = inProcessAdmitter();
+    }
+    const writes = { admitter, countAppend, maxBodyBytes: config.maxBodyBytes };
+    fastRoutes.add(rekorV1WriteRoute(logs.rekorV1, writes));
+    fastRoutes.add(rekorV2WriteRoute(logs.rekorV2, writes));
+    services.use(createRekorV1Router(logs.rekorV1, { maxBodyBytes: config.maxBodyBytes }));
     logReady = true;
     logger.info(
       { config: { ...config, database: config.database && redactUrl(config.database) }, url: server.url },
@@ -104,11 +121,13 @@ export async function startAll(
       },
       stop: async () => {
         await server.close();
+        await admitter?.close();
         await logs.close();
       },
     };
   } catch (error) {
     await server.close();
+    await admitter?.close();
     throw error;
   }
 }

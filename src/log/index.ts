@@ -29,11 +29,13 @@ export type {
   StoredCheckpoint,
   TreeState,
 } from './storage/storage.types.ts';
+export { admitProposal, admitRequestBody, inProcessAdmitter } from './admission.ts';
+export type { AdmittedEntry, EntryAdmitter } from './admission.ts';
 export {
-  createVerifyPool,
-  startVerifyWorker,
-  type VerifyPool,
-  type VerifyPoolOptions,
-  type VerifyPoolStats,
-  type VerifyWorkerStats,
-} from './verify-pool.ts';
+  createAdmissionPool,
+  startAdmissionWorker,
+  type AdmissionPool,
+  type AdmissionPoolOptions,
+  type AdmissionPoolStats,
+  type AdmissionWorkerStats,
+} from './admission-pool.ts';

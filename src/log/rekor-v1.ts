@@ -10,12 +10,13 @@ import {
   publicKeyPem,
 } from '../core/index.ts';
 import { hashLeaf, rootFromInclusionProof } from '../merkle/index.ts';
-import { canonicalizeEntry, entrySearchKeys, parseProposedEntry, type RekorEntry } from './entries/index.ts';
+import { admitProposal, type AdmittedEntry } from './admission.ts';
+import { canonicalizeEntry, parseProposedEntry, type RekorEntry } from './entries/index.ts';
 import { parsePemVerifier } from './entries/verifier-key.ts';
 import { LogError } from './errors.ts';
 import type { StoredCheckpoint, StoredLeaf } from './storage/storage.types.ts';
 import type { TransparencyLog } from './transparency-log.ts';
-import { artifactKey, publicKeyKey, searchKeysOf, subjectKey } from './search-index.ts';
+import { artifactKey, publicKeyKey, subjectKey } from './search-index.ts';
 
 /** A Rekor v1 LogEntry: one key, the entry ID (sigstore/rekor `openapi.yaml` LogEntry). */
 export type RekorV1LogEntry = Record<string, RekorV1EntryValue>;
@@ -81,16 +82,15 @@ export class RekorV1 {
    * Validates and verifies a ProposedEntry, appends its canonical body, and waits for a checkpoint
    * that covers it. An identical entry already in the log yields `exists` (HTTP 409 upstream).
    */
-  async createEntry(proposal: unknown): Promise<CreateEntryResult> {
-    const entry = parseProposedEntry(proposal, 'v1');
-    const leaf = canonicalizeEntry(entry);
-    const leafHash = hashLeaf(leaf);
+  createEntry(proposal: unknown): Promise<CreateEntryResult> {
+    return this.append(admitProposal('v1', proposal));
+  }
+
+  /** createEntry for an entry admitted from a v1 ProposedEntry elsewhere (e.g. on a worker thread). */
+  async append(entry: AdmittedEntry): Promise<CreateEntryResult> {
+    const { leaf, leafHash } = entry;
     const uuid = encodeHex(leafHash);
-    const proven = await this.log.appendAndProve({
-      leaf,
-      leafHash,
-      searchKeys: searchKeysOf(entrySearchKeys(entry)),
-    });
+    const proven = await this.log.appendAndProve({ leaf, leafHash, searchKeys: entry.searchKeys });
     const { outcome } = proven;
     if (outcome.kind === 'duplicate') return { kind: 'exists', uuid, entryId: this.entryId(uuid) };
     const stored = { index: outcome.index, leaf, leafHash, integratedTime: outcome.integratedTime };

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encodeBase64, publicKeyDer } from '../core/index.ts';
 import type { KeyObject } from 'node:crypto';
-import { hashLeaf } from '../merkle/index.ts';
-import { canonicalizeEntry, entryKindVersion, entrySearchKeys, parseProposedEntry } from './entries/index.ts';
-import { searchKeysOf } from './search-index.ts';
+import { admitProposal, type AdmittedEntry } from './admission.ts';
 import type { TransparencyLog } from './transparency-log.ts';
 
 /**
@@ -49,15 +47,14 @@ export class RekorV2 {
     this.keyId = createHash('sha256').update(publicKeyDer(options.key)).digest('base64');
   }
 
-  async createEntry(request: unknown): Promise<CreateV2EntryResult> {
-    const entry = parseProposedEntry(request, 'v2');
-    const leaf = canonicalizeEntry(entry);
-    const leafHash = hashLeaf(leaf);
-    const proven = await this.log.appendAndProve({
-      leaf,
-      leafHash,
-      searchKeys: searchKeysOf(entrySearchKeys(entry)),
-    });
+  createEntry(request: unknown): Promise<CreateV2EntryResult> {
+    return this.append(admitProposal('v2', request));
+  }
+
+  /** createEntry for an entry admitted from a v2 CreateEntryRequest elsewhere (e.g. on a worker thread). */
+  async append(entry: AdmittedEntry): Promise<CreateV2EntryResult> {
+    const { leaf, leafHash } = entry;
+    const proven = await this.log.appendAndProve({ leaf, leafHash, searchKeys: entry.searchKeys });
     if (proven.outcome.kind === 'duplicate') return { kind: 'exists', logIndex: proven.outcome.index };
     const index = String(proven.outcome.index);
     return {
@@ -65,7 +62,7 @@ export class RekorV2 {
       entry: {
         logIndex: index,
         logId: { keyId: this.keyId },
-        kindVersion: entryKindVersion(entry),
+        kindVersion: { ...entry.kindVersion },
         inclusionProof: {
           logIndex: index,
           rootHash: encodeBase64(proven.checkpoint.rootHash),

@@ -1,6 +1,7 @@
 import {
   HASH_SIZE,
   TILE_HEIGHT,
+  TILE_WIDTH,
   consistencyProofNodes,
   hashChildren,
   inclusionProofNodes,
@@ -49,6 +50,8 @@ export class TileReader {
   readonly #source: TileSource;
   readonly #capacity: number;
   readonly #full = new Map<string, Promise<TileLevels>>();
+  /** The widest levels computed so far of each partial tile, by `level/index`. */
+  readonly #edges = new Map<string, TileLevels>();
 
   constructor(source: TileSource, options: TileReaderOptions = {}) {
     this.#source = source;
@@ -106,7 +109,16 @@ export class TileReader {
               `tile ${key} has fewer than ${tile.width} hashes for tree size ${treeSize}`,
             );
           }
-          return tileLevels(bytes.subarray(0, tile.width * HASH_SIZE));
+          // The right-edge tile grows with every checkpoint: its narrower self already holds every
+          // complete node the wider one shares, so only the new nodes are hashed.
+          const computed = tileLevels(bytes.subarray(0, tile.width * HASH_SIZE), this.#edges.get(key));
+          this.#edges.delete(key);
+          if (computed[0]!.length < TILE_WIDTH) {
+            this.#edges.set(key, computed);
+            // Proofs at old tree sizes make partial tiles anywhere; the right edge is what recurs.
+            if (this.#edges.size > MAX_EDGES) this.#edges.delete(this.#edges.keys().next().value!);
+          }
+          return computed;
         });
         const cacheKey = `${key}/${tile.width}`;
         this.#remember(cacheKey, levels);
@@ -137,18 +149,28 @@ export class TileReader {
   }
 }
 
+/** Partial tiles whose levels are kept for extending: the right edge of each level, and some slack. */
+const MAX_EDGES = 64;
+
 /** levels[k][i] = hash of the complete node at level k, index i inside the tile (k = 0 … 7). */
 type TileLevels = readonly (readonly MerkleHash[])[];
 
-function tileLevels(bytes: Uint8Array): TileLevels {
+/**
+ * The node levels of a tile of `bytes`. `narrower`, the levels of the same tile at a smaller width, lends
+ * its nodes: a complete node is the same in every wider version of the tile.
+ */
+function tileLevels(bytes: Uint8Array, narrower?: TileLevels): TileLevels {
   const base: MerkleHash[] = [];
   for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
     base.push(bytes.subarray(offset, offset + HASH_SIZE));
+  const reusable = narrower !== undefined && (narrower[0]?.length ?? 0) <= base.length ? narrower : undefined;
   const levels: MerkleHash[][] = [base];
   for (let level = 1; level < TILE_HEIGHT; level++) {
     const below = levels[level - 1]!;
-    const above: MerkleHash[] = [];
-    for (let i = 0; i + 1 < below.length; i += 2) above.push(hashChildren(below[i]!, below[i + 1]!));
+    const above: MerkleHash[] = reusable?.[level]?.slice() ?? [];
+    for (let i = 2 * above.length; i + 1 < below.length; i += 2) {
+      above.push(hashChildren(below[i]!, below[i + 1]!));
+    }
     levels.push(above);
   }
   return levels;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { ServerError } from './errors.ts';
 
 export interface ListenOptions {
@@ -22,7 +22,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: Express, options: ListenOptions = {}): Promise<RunningServer> {
+export async function listen(app: RequestListener, options: ListenOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer(app);
   server.requestTimeout = options.requestTimeoutMs ?? 60_000;

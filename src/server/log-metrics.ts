@@ -1,6 +1,5 @@
-import type { RequestHandler } from 'express';
 import { Counter, Gauge } from 'prom-client';
-import type { TransparencyLog } from '../log/index.ts';
+import type { AdmissionPool, TransparencyLog } from '../log/index.ts';
 import type { ServerMetrics } from './metrics.ts';
 
 /** Outcome of one append request, as `sigil_log_append_total` labels it. */
@@ -47,12 +46,9 @@ export function registerLogMetrics(
   return (log, outcome) => appends.inc({ log, outcome });
 }
 
-/** Middleware counting each append request of `log` by the status it was answered with. */
-export function countAppends(count: CountAppend | undefined, log: string): RequestHandler {
-  return (_request, response, next) => {
-    if (count) response.on('finish', () => count(log, appendOutcome(response.statusCode)));
-    next();
-  };
+/** Counts an append request of `log` by the status it was answered with. */
+export function countAppendResponse(count: CountAppend, log: string): (status: number) => void {
+  return (status) => count(log, appendOutcome(status));
 }
 
 function appendOutcome(status: number): AppendOutcome {
@@ -60,4 +56,67 @@ function appendOutcome(status: number): AppendOutcome {
   if (status === 409) return 'duplicate';
   if (status === 503) return 'overloaded';
   return status >= 400 && status < 500 ? 'refused' : 'failed';
+}
+
+/**
+ * Metrics of the entry admission pool, read when scraped: seconds its workers spent admitting entries
+ * and, of those, verifying signatures (with `sigil_process_cpu_seconds_total`, the share of the
+ * process's time that verification takes), bodies waiting, workers and their restarts.
+ */
+export function registerAdmissionMetrics(metrics: ServerMetrics, pool: AdmissionPool): void {
+  const registers = [metrics.registry];
+  const totals = (): { busy: number; verify: number; restarts: number } =>
+    pool.stats().workers.reduce(
+      (sum, worker) => ({
+        busy: sum.busy + worker.busySeconds,
+        verify: sum.verify + worker.verifySeconds,
+        restarts: sum.restarts + worker.replacements,
+      }),
+      { busy: 0, verify: 0, restarts: 0 },
+    );
+  const counter = (name: string, help: string, read: () => number) => {
+    let reported = 0;
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const value = read();
+        this.inc(value - reported);
+        reported = value;
+      },
+    });
+  };
+  counter(
+    'sigil_log_admission_seconds_total',
+    'Seconds the admission workers spent validating and verifying entries',
+    () => totals().busy,
+  );
+  counter(
+    'sigil_log_signature_verify_seconds_total',
+    'Seconds the admission workers spent verifying entry signatures',
+    () => totals().verify,
+  );
+  counter(
+    'sigil_log_admission_worker_restarts_total',
+    'Admission workers that exited unexpectedly and were replaced',
+    () => totals().restarts,
+  );
+  new Gauge({
+    name: 'sigil_log_admission_pending',
+    help: 'Entry requests waiting for or at an admission worker',
+    registers,
+    collect() {
+      const { queued, inFlight } = pool.stats();
+      this.set(queued + inFlight);
+    },
+  });
+  new Gauge({
+    name: 'sigil_log_admission_workers',
+    help: 'Admission worker threads',
+    registers,
+    collect() {
+      this.set(pool.stats().workers.length);
+    },
+  });
 }

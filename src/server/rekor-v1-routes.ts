@@ -1,11 +1,16 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { LogError, type RekorV1 } from '../log/index.ts';
-import { concurrencyLimit } from './concurrency-limit.ts';
-import { countAppends, type CountAppend } from './log-metrics.ts';
+import { LogError, inProcessAdmitter, type EntryAdmitter, type RekorV1 } from '../log/index.ts';
+import type { FastPostRoute, FastResponse } from './fast-routes.ts';
+import { countAppendResponse, type CountAppend } from './log-metrics.ts';
 
 export interface RekorV1RoutesOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
+}
+
+export interface RekorV1WriteRouteOptions extends RekorV1RoutesOptions {
+  /** Where request bodies are validated and verified. Default: on the calling thread. */
+  admitter?: EntryAdmitter;
   /** Most write requests in progress at once; more get 503 with Retry-After. Default 512. */
   maxConcurrentWrites?: number;
   /** Counts append requests by outcome (`sigil_log_append_total`). */
@@ -13,37 +18,50 @@ export interface RekorV1RoutesOptions {
 }
 
 const MAX_RETRIEVE = 10;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The Rekor v1 REST API (sigstore/rekor `openapi.yaml`): entries, log info, public key, consistency
- * proofs and the search index. Mount at the server root; every path starts with `/api/v1`.
+ * `POST /api/v1/log/entries` (sigstore/rekor `openapi.yaml` createLogEntry): 201 with the LogEntry,
+ * its entry ID as Location and ETag; 409 with the existing entry's Location for a duplicate. Served as a
+ * fast route (fast-routes.ts), the body admitted by `admitter`.
+ */
+export function rekorV1WriteRoute(rekor: RekorV1, options: RekorV1WriteRouteOptions = {}): FastPostRoute {
+  const admitter = options.admitter ?? inProcessAdmitter();
+  return {
+    path: '/api/v1/log/entries',
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxConcurrent: options.maxConcurrentWrites ?? 512,
+    ...(options.countAppend ? { onResponse: countAppendResponse(options.countAppend, 'rekor-v1') } : {}),
+    async handle(body): Promise<FastResponse> {
+      const result = await rekor.append(await admitter.admit('v1', body));
+      const location = `/api/v1/log/entries/${result.entryId}`;
+      if (result.kind === 'exists') {
+        return {
+          status: 409,
+          headers: { location },
+          body: {
+            code: 'LOG_ENTRY_DUPLICATE',
+            message: `an equivalent entry already exists in the transparency log with UUID ${result.uuid}`,
+          },
+        };
+      }
+      return { status: 201, headers: { location, etag: result.entryId }, body: result.entry };
+    },
+  };
+}
+
+/**
+ * The rest of the Rekor v1 REST API (sigstore/rekor `openapi.yaml`): reading entries, log info, public
+ * key, consistency proofs and the search index. Mount at the server root; every path starts with
+ * `/api/v1`. The write endpoint is rekorV1WriteRoute.
  */
 export function createRekorV1Router(rekor: RekorV1, options: RekorV1RoutesOptions = {}): Router {
   const router = express.Router();
-  const json = express.json({ limit: options.maxBodyBytes ?? 1024 * 1024, strict: false, type: () => true });
-  const admit = concurrencyLimit(options.maxConcurrentWrites ?? 512);
-
-  router.post(
-    '/api/v1/log/entries',
-    countAppends(options.countAppend, 'rekor-v1'),
-    admit,
-    json,
-    async (request: Request, response: Response) => {
-      const result = await rekor.createEntry(request.body);
-      const location = `/api/v1/log/entries/${result.entryId}`;
-      if (result.kind === 'exists') {
-        response
-          .status(409)
-          .set('location', location)
-          .json({
-            code: 'LOG_ENTRY_DUPLICATE',
-            message: `an equivalent entry already exists in the transparency log with UUID ${result.uuid}`,
-          });
-        return;
-      }
-      response.status(201).set({ location, etag: result.entryId }).json(result.entry);
-    },
-  );
+  const json = express.json({
+    limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    strict: false,
+    type: () => true,
+  });
 
   router.get('/api/v1/log/entries', async (request: Request, response: Response) => {
     const logIndex = parseInteger(request.query.logIndex, 'logIndex');

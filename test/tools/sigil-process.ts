@@ -33,7 +33,17 @@ export async function startSigil(
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'sigil-e2e-')));
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', sigil, 'up', '--port', '0', '--json', ...(options.args ?? [])],
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      sigil,
+      'up',
+      '--port',
+      '0',
+      '--json',
+      ...(options.args ?? []),
+    ],
     {
       env: { ...process.env, SIGIL_STATE: stateDir, SIGIL_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

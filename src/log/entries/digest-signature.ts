@@ -10,6 +10,7 @@ import {
   type EcdsaCurveName,
 } from './ecdsa-digest.ts';
 import type { HashAlgorithm } from './entry.types.ts';
+import { timeVerification } from './verify-clock.ts';
 
 /**
  * Verifies a signature over a digest the verifier did not compute, as Rekor does for hashedrekord
@@ -32,6 +33,15 @@ import type { HashAlgorithm } from './entry.types.ts';
  * @param signature DER ECDSA signature, raw RSA signature (modulus length) or 64-byte Ed25519ph signature
  */
 export function verifyDigestSignature(
+  spki: Uint8Array,
+  digest: Uint8Array,
+  signature: Uint8Array,
+  hashAlgorithm: HashAlgorithm,
+): boolean {
+  return timeVerification(() => verifyDigest(spki, digest, signature, hashAlgorithm));
+}
+
+function verifyDigest(
   spki: Uint8Array,
   digest: Uint8Array,
   signature: Uint8Array,

@@ -3,6 +3,7 @@ import { encodeUtf8 } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
 import type { HashAlgorithm } from './entry.types.ts';
 import type { VerifierKey } from './verifier-key.ts';
+import { timeVerification } from './verify-clock.ts';
 
 /**
  * DSSE envelope signatures: the message is at hand, so node:crypto verifies them (DESIGN.md: keep
@@ -28,6 +29,15 @@ export function preAuthenticationEncoding(payloadType: string, payload: Uint8Arr
  * hash is ignored, as LoadVerifier ignores it for Ed25519 keys).
  */
 export function verifyMessageSignature(
+  key: VerifierKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+  hash: HashAlgorithm | undefined,
+): boolean {
+  return timeVerification(() => verifyMessage(key, message, signature, hash));
+}
+
+function verifyMessage(
   key: VerifierKey,
   message: Uint8Array,
   signature: Uint8Array,

@@ -40,20 +40,27 @@ const PEM_LABELS = { CERTIFICATE: 'certificate', 'PUBLIC KEY': 'publicKey' } as 
 export function parsePemVerifier(pem: string, field: string): VerifierKey {
   // Parsing a key costs more than verifying a signature with it; the same PEM is parsed again for the
   // search index and, with key-based signing, arrives with every entry. Keys are immutable: cache them.
-  const cached = recentVerifiers.get(pem);
-  if (cached) return cached;
-  const verifier = parsePemVerifierUncached(pem, field);
-  recentVerifiers.set(pem, verifier);
-  if (recentVerifiers.size > RECENT_VERIFIERS) {
-    const oldest = recentVerifiers.keys().next().value;
-    if (oldest !== undefined) recentVerifiers.delete(oldest);
-  }
-  return verifier;
+  return remembered(recentPemVerifiers, pem, () => parsePemVerifierUncached(pem, field));
 }
 
-/** Most parsed PEM verifiers kept; a few hundred keys is what a busy CI fleet signs with. */
+/** Most parsed verifiers kept per form; a few hundred keys is what a busy CI fleet signs with. */
 const RECENT_VERIFIERS = 512;
-const recentVerifiers = new Map<string, VerifierKey>();
+const recentPemVerifiers = new Map<string, VerifierKey>();
+const recentDerVerifiers = new Map<string, VerifierKey>();
+
+/** The cached verifier under `key`, or `parse()`'s, remembered; least recently used dropped first. */
+function remembered(cache: Map<string, VerifierKey>, key: string, parse: () => VerifierKey): VerifierKey {
+  const cached = cache.get(key);
+  if (cached) {
+    cache.delete(key);
+    cache.set(key, cached);
+    return cached;
+  }
+  const verifier = parse(); // a refusal throws and is not remembered
+  cache.set(key, verifier);
+  if (cache.size > RECENT_VERIFIERS) cache.delete(cache.keys().next().value!);
+  return verifier;
+}
 
 function parsePemVerifierUncached(pem: string, field: string): VerifierKey {
   const text = pem.trim();
@@ -103,8 +110,17 @@ export function parseBase64PemVerifier(content: string, field: string): Verifier
   return parsePemVerifier(pem, field);
 }
 
-/** Parses a DER certificate or DER SubjectPublicKeyInfo. */
+/** Parses a DER certificate or DER SubjectPublicKeyInfo (the v2 form; cached as PEM verifiers are). */
 export function parseDerVerifier(der: Uint8Array, source: VerifierKey['source'], field: string): VerifierKey {
+  const key = `${source}:${Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1')}`;
+  return remembered(recentDerVerifiers, key, () => parseDerVerifierUncached(der, source, field));
+}
+
+function parseDerVerifierUncached(
+  der: Uint8Array,
+  source: VerifierKey['source'],
+  field: string,
+): VerifierKey {
   const what = source === 'certificate' ? 'a DER X.509 certificate' : 'a DER SubjectPublicKeyInfo';
   if (!isSingleDerElement(der)) {
     throw new LogError(

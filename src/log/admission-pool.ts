@@ -1,74 +1,71 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { HashAlgorithm } from './entries/entry.types.ts';
+import type { AdmittedEntry, EntryAdmitter } from './admission.ts';
+import type { AdmissionBatch, AdmissionBatchResult, AdmissionOutcome } from './admission-worker.ts';
+import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
 import { LogError } from './errors.ts';
-import type { VerifyBatch, VerifyBatchResult, VerifyOutcome } from './verify-worker.ts';
 
-export interface VerifyPoolOptions {
+export interface AdmissionPoolOptions {
   /** Worker threads. Default: os.availableParallelism(). */
   size?: number;
   /**
-   * Most signatures accepted and not yet answered (waiting or at a worker); beyond it
-   * verifyDigestSignature rejects with LOG_OVERLOADED. Default 4096.
+   * Most request bodies accepted and not yet answered (waiting or at a worker); beyond it `admit`
+   * rejects with LOG_OVERLOADED. Default 4096.
    */
   maxQueue?: number;
-  /** Most signatures sent to a worker in one message. Default 64. */
+  /** Most bodies sent to a worker in one message. Default 64. */
   batchSize?: number;
-  /** Starts a worker running verify-worker, e.g. to wrap startVerifyWorker. Default: startVerifyWorker. */
-  startWorker?: () => Worker;
+  /** Field limits every worker applies (as admitRequestBody's options). */
+  entryOptions?: ParseEntryOptions;
+  /** Starts a worker running admission-worker, e.g. to wrap startAdmissionWorker. */
+  startWorker?: (entryOptions: ParseEntryOptions) => Worker;
 }
 
-export interface VerifyWorkerStats {
+export interface AdmissionWorkerStats {
   /** The thread running in this slot now. */
   readonly threadId: number;
-  /** Signatures this slot's workers answered. */
+  /** Bodies this slot's workers answered. */
   readonly jobs: number;
   readonly batches: number;
-  /** Seconds this slot's workers spent verifying, by their own clocks. */
+  /** Seconds this slot's workers spent admitting, by their own clocks. */
+  readonly busySeconds: number;
+  /** The part of busySeconds spent verifying signatures. */
   readonly verifySeconds: number;
   /** Times this slot's worker exited unexpectedly and was started again. */
   readonly replacements: number;
 }
 
-export interface VerifyPoolStats {
-  /** Signatures waiting for a worker. */
+export interface AdmissionPoolStats {
+  /** Bodies waiting for a worker. */
   readonly queued: number;
-  /** Signatures at a worker, not yet answered. */
+  /** Bodies at a worker, not yet answered. */
   readonly inFlight: number;
-  /** Signatures settled since the pool started: answered, or failed with their worker. */
+  /** Bodies settled since the pool started: answered, or failed with their worker. */
   readonly completed: number;
   /** Calls refused with LOG_OVERLOADED. */
   readonly overloaded: number;
-  /** Seconds since the pool started: with verifySeconds, the share of the workers' time spent verifying. */
+  /** Seconds since the pool started. */
   readonly uptimeSeconds: number;
-  readonly workers: readonly VerifyWorkerStats[];
+  readonly workers: readonly AdmissionWorkerStats[];
 }
 
-export interface VerifyPool {
-  /**
-   * verifyDigestSignature (entries/digest-signature.ts) on a worker thread: resolves with the same
-   * boolean and rejects with the same error code and message. Rejects with LOG_OVERLOADED when
-   * `maxQueue` signatures are pending or when the worker verifying it exited, and with LOG_CLOSED
-   * after close(). The byte arrays are copied before this returns; the caller keeps them.
-   */
-  verifyDigestSignature(
-    spki: Uint8Array,
-    digest: Uint8Array,
-    signature: Uint8Array,
-    hashAlgorithm: HashAlgorithm,
-  ): Promise<boolean>;
-  stats(): VerifyPoolStats;
-  /** Refuses new signatures, answers every accepted one, then stops the workers. */
+/**
+ * An EntryAdmitter on worker threads: admitRequestBody (admission.ts) for each body, with the same
+ * entry or the same error code and message. Rejects with LOG_OVERLOADED when `maxQueue` bodies are
+ * pending, with LOG_WORKER_UNAVAILABLE when the worker admitting it exited (a new one takes its place),
+ * and with LOG_CLOSED after close(). The body is copied before `admit` returns; the caller keeps it.
+ */
+export interface AdmissionPool extends EntryAdmitter {
+  stats(): AdmissionPoolStats;
+  /** Refuses new bodies, answers every accepted one, then stops the workers. */
   close(): Promise<void>;
 }
 
 interface Job {
-  readonly spki: Uint8Array;
-  readonly digest: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly hash: HashAlgorithm;
-  readonly resolve: (valid: boolean) => void;
+  readonly api: EntryApi;
+  readonly body: Uint8Array;
+  readonly resolve: (entry: AdmittedEntry) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -84,33 +81,37 @@ interface Slot {
   restartTimer?: NodeJS.Timeout;
   jobs: number;
   batchCount: number;
+  busySeconds: number;
   verifySeconds: number;
   replacements: number;
 }
 
-/** Batches a worker holds at once: one being verified, one waiting behind it so it never idles. */
+/** Batches a worker holds at once: one being admitted, one waiting behind it so it never idles. */
 const BATCHES_PER_WORKER = 2;
 const MAX_RESTART_DELAY_MS = 5000;
 
-export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
-  return new WorkerVerifyPool(options);
+export function createAdmissionPool(options: AdmissionPoolOptions = {}): AdmissionPool {
+  return new WorkerAdmissionPool(options);
 }
 
-/** Starts verify-worker.ts under tsx, verify-worker.js once compiled, next to this module. */
-export function startVerifyWorker(): Worker {
+/** Starts admission-worker.ts under tsx, admission-worker.js once compiled, next to this module. */
+export function startAdmissionWorker(entryOptions: ParseEntryOptions = {}): Worker {
   const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith('.ts')) return new Worker(new URL('./verify-worker.js', here));
+  if (!here.pathname.endsWith('.ts')) {
+    return new Worker(new URL('./admission-worker.js', here), { workerData: entryOptions });
+  }
   // Node 20 workers do not get the loader hooks that `--import tsx` registered, so the worker
   // registers tsx itself before importing the TypeScript module.
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./verify-worker.ts', here).href);
+  const entry = JSON.stringify(new URL('./admission-worker.ts', here).href);
   return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`, {
     eval: true,
+    workerData: entryOptions,
   });
 }
 
-class WorkerVerifyPool implements VerifyPool {
-  readonly #options: Readonly<Required<VerifyPoolOptions>>;
+class WorkerAdmissionPool implements AdmissionPool {
+  readonly #options: Readonly<Required<AdmissionPoolOptions>>;
   readonly #slots: Slot[] = [];
   readonly #started = performance.now();
   #queue: Job[] = [];
@@ -122,12 +123,13 @@ class WorkerVerifyPool implements VerifyPool {
   #closed = false;
   #drained: (() => void) | undefined;
 
-  constructor(options: VerifyPoolOptions) {
+  constructor(options: AdmissionPoolOptions) {
     const resolved = {
       size: options.size ?? availableParallelism(),
       maxQueue: options.maxQueue ?? 4096,
       batchSize: options.batchSize ?? 64,
-      startWorker: options.startWorker ?? startVerifyWorker,
+      entryOptions: options.entryOptions ?? {},
+      startWorker: options.startWorker ?? startAdmissionWorker,
     };
     for (const name of ['size', 'maxQueue', 'batchSize'] as const) {
       if (!Number.isSafeInteger(resolved[name]) || resolved[name] < 1) {
@@ -144,6 +146,7 @@ class WorkerVerifyPool implements VerifyPool {
         failures: 0,
         jobs: 0,
         batchCount: 0,
+        busySeconds: 0,
         verifySeconds: 0,
         replacements: 0,
       };
@@ -151,37 +154,25 @@ class WorkerVerifyPool implements VerifyPool {
     }
   }
 
-  verifyDigestSignature(
-    spki: Uint8Array,
-    digest: Uint8Array,
-    signature: Uint8Array,
-    hash: HashAlgorithm,
-  ): Promise<boolean> {
-    if (this.#closed) return Promise.reject(new LogError('LOG_CLOSED', 'verify pool: closed'));
+  admit(api: EntryApi, body: Uint8Array): Promise<AdmittedEntry> {
+    if (this.#closed) return Promise.reject(new LogError('LOG_CLOSED', 'admission pool: closed'));
     if (this.#queue.length + this.#inFlight >= this.#options.maxQueue) {
       this.#overloaded++;
       return Promise.reject(
         new LogError(
           'LOG_OVERLOADED',
-          `verify pool: queue is full (${this.#options.maxQueue} signatures pending)`,
+          `admission pool: queue is full (${this.#options.maxQueue} entries pending); retry shortly`,
         ),
       );
     }
     return new Promise((resolve, reject) => {
-      // copies: the caller may reuse its arrays at once, and the batch buffer is transferred away
-      this.#queue.push({
-        spki: new Uint8Array(spki),
-        digest: new Uint8Array(digest),
-        signature: new Uint8Array(signature),
-        hash,
-        resolve,
-        reject,
-      });
+      // a copy: the caller may reuse its array at once, and the batch buffer is transferred away
+      this.#queue.push({ api, body: new Uint8Array(body), resolve, reject });
       this.#scheduleFlush();
     });
   }
 
-  stats(): VerifyPoolStats {
+  stats(): AdmissionPoolStats {
     return {
       queued: this.#queue.length,
       inFlight: this.#inFlight,
@@ -192,6 +183,7 @@ class WorkerVerifyPool implements VerifyPool {
         threadId: slot.threadId,
         jobs: slot.jobs,
         batches: slot.batchCount,
+        busySeconds: slot.busySeconds,
         verifySeconds: slot.verifySeconds,
         replacements: slot.replacements,
       })),
@@ -238,21 +230,16 @@ class WorkerVerifyPool implements VerifyPool {
   }
 
   #post(slot: Slot, jobs: Job[]): void {
-    const lengths = new Uint32Array(jobs.length * 3);
-    let total = 0;
-    for (const [i, job] of jobs.entries()) {
-      lengths.set([job.spki.length, job.digest.length, job.signature.length], 3 * i);
-      total += job.spki.length + job.digest.length + job.signature.length;
-    }
-    const bytes = new Uint8Array(total);
+    const lengths = new Uint32Array(jobs.map((job) => job.body.length));
+    const bytes = new Uint8Array(lengths.reduce((sum, length) => sum + length, 0));
     let offset = 0;
-    for (const part of jobs.flatMap((job) => [job.spki, job.digest, job.signature])) {
-      bytes.set(part, offset);
-      offset += part.length;
+    for (const job of jobs) {
+      bytes.set(job.body, offset);
+      offset += job.body.length;
     }
-    const batch: VerifyBatch = {
+    const batch: AdmissionBatch = {
       id: this.#nextBatchId++,
-      hashes: jobs.map((job) => job.hash),
+      apis: jobs.map((job) => job.api),
       lengths,
       bytes,
     };
@@ -263,8 +250,8 @@ class WorkerVerifyPool implements VerifyPool {
   }
 
   #start(slotOf: () => Slot): Worker {
-    const worker = this.#options.startWorker();
-    worker.on('message', (result: VerifyBatchResult) => this.#answer(slotOf(), result));
+    const worker = this.#options.startWorker(this.#options.entryOptions);
+    worker.on('message', (result: AdmissionBatchResult) => this.#answer(slotOf(), result));
     worker.on('error', (error) => (slotOf().lastError = error));
     worker.on('messageerror', (error) => {
       slotOf().lastError = error;
@@ -277,26 +264,27 @@ class WorkerVerifyPool implements VerifyPool {
     return worker;
   }
 
-  #answer(slot: Slot, result: VerifyBatchResult): void {
+  #answer(slot: Slot, result: AdmissionBatchResult): void {
     const jobs = slot.batches.get(result.id);
     if (jobs === undefined) return;
     slot.batches.delete(result.id);
     slot.failures = 0;
     slot.jobs += jobs.length;
     slot.batchCount++;
-    slot.verifySeconds += result.seconds;
+    slot.busySeconds += result.seconds;
+    slot.verifySeconds += result.verifySeconds;
     for (const [i, job] of jobs.entries()) settle(job, result.outcomes[i]);
     this.#settled(slot, jobs.length);
   }
 
-  /** A worker exited on its own: its signatures fail, and a new worker takes the slot. */
+  /** A worker exited on its own: its bodies fail, and a new worker takes the slot. */
   #replace(slot: Slot, worker: Worker, code: number): void {
     if (slot.worker !== worker) return;
     const lost = [...slot.batches.values()].flat();
     slot.batches.clear();
     const error = new LogError(
-      'LOG_OVERLOADED',
-      `verify pool: worker ${slot.threadId} exited with code ${code} while verifying ${lost.length} signatures`,
+      'LOG_WORKER_UNAVAILABLE',
+      `admission pool: worker ${slot.threadId} exited with code ${code} while admitting ${lost.length} entries; retry the request`,
       { cause: slot.lastError },
     );
     for (const job of lost) job.reject(error);
@@ -326,10 +314,10 @@ class WorkerVerifyPool implements VerifyPool {
   }
 }
 
-function settle(job: Job, outcome: VerifyOutcome | undefined): void {
+function settle(job: Job, outcome: AdmissionOutcome | undefined): void {
   switch (outcome?.kind) {
-    case 'verified':
-      return job.resolve(outcome.valid);
+    case 'admitted':
+      return job.resolve(outcome.entry);
     case 'log-error':
       return job.reject(new LogError(outcome.code, outcome.message));
     case 'error':
@@ -338,7 +326,7 @@ function settle(job: Job, outcome: VerifyOutcome | undefined): void {
       );
     case undefined:
       return job.reject(
-        new LogError('LOG_OVERLOADED', 'verify pool: the worker answered without this signature'),
+        new LogError('LOG_WORKER_UNAVAILABLE', 'admission pool: the worker answered without this entry'),
       );
   }
 }
