@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { CliError } from '../../src/cli/errors.ts';
-import { DEFAULT_PORT, resolveServerConfig } from '../../src/cli/config.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, resolveServerConfig } from '../../src/cli/config.ts';
 
 describe('resolveServerConfig', () => {
   it('defaults the state folder to $XDG_DATA_HOME/sigil, then ~/.local/share/sigil', () => {
@@ -54,4 +55,36 @@ describe('resolveServerConfig', () => {
       /expected one of trace, debug, info/,
     );
   });
+
+  it('takes the body limit and admission workers from flags, then SIGIL_ variables, then defaults', () => {
+    const defaults = resolveServerConfig({}, { HOME: '/h' });
+    assert.equal(defaults.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+    assert.equal(defaults.admissionWorkers, availableParallelism());
+    const fromEnv = resolveServerConfig({}, { SIGIL_MAX_BODY_BYTES: '4096', SIGIL_ADMISSION_WORKERS: '0' });
+    assert.equal(fromEnv.maxBodyBytes, 4096);
+    assert.equal(fromEnv.admissionWorkers, 0);
+    const fromFlags = resolveServerConfig(
+      { maxBodyBytes: '65536', admissionWorkers: '3' },
+      { SIGIL_MAX_BODY_BYTES: '4096', SIGIL_ADMISSION_WORKERS: '0' },
+    );
+    assert.equal(fromFlags.maxBodyBytes, 65536);
+    assert.equal(fromFlags.admissionWorkers, 3);
+  });
+
+  for (const [flags, env, message] of [
+    [{ maxBodyBytes: '10' }, {}, '--max-body-bytes: expected a whole number from 1024, received "10"'],
+    [{ maxBodyBytes: '1e6' }, {}, '--max-body-bytes: expected a whole number from 1024, received "1e6"'],
+    [{}, { SIGIL_ADMISSION_WORKERS: '-1' }, 'SIGIL_ADMISSION_WORKERS: expected a whole number from 0 to 64'],
+    [{ admissionWorkers: '65' }, {}, '--admission-workers: expected a whole number from 0 to 64'],
+  ] as const) {
+    it(`rejects ${JSON.stringify({ ...flags, ...env })} naming the flag or variable`, () => {
+      assert.throws(
+        () => resolveServerConfig(flags, env),
+        (error: unknown) =>
+          error instanceof CliError &&
+          error.code === 'CLI_OPTION_INVALID' &&
+          error.message.startsWith(message),
+      );
+    });
+  }
 });
