@@ -14,7 +14,11 @@ export interface AdmissionPoolOptions {
    * rejects with LOG_OVERLOADED. Default 4096.
    */
   maxQueue?: number;
-  /** Most bodies sent to a worker in one message. Default 64. */
+  /**
+   * Most bodies sent to a worker in one message. Default 8: a worker answers a batch at once, so small
+   * batches let the first entries go on to sequencing while the rest are verified (measured with
+   * bench/log-http: dsse 1,680/s at 8 against 1,220/s at 64).
+   */
   batchSize?: number;
   /** Field limits every worker applies (as admitRequestBody's options). */
   entryOptions?: ParseEntryOptions;
@@ -127,7 +131,7 @@ class WorkerAdmissionPool implements AdmissionPool {
     const resolved = {
       size: options.size ?? availableParallelism(),
       maxQueue: options.maxQueue ?? 4096,
-      batchSize: options.batchSize ?? 64,
+      batchSize: options.batchSize ?? 8,
       entryOptions: options.entryOptions ?? {},
       startWorker: options.startWorker ?? startAdmissionWorker,
     };
