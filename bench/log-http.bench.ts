@@ -1,9 +1,9 @@
-// Through HTTP: 64 concurrent clients append to the real `sigil up` (SQLite, or PostgreSQL with
-// SIGIL_BENCH_POSTGRES=1), each request waiting for its checkpointed response. Prints entries/s and
-// p99 latency beside the targets of the log issue.
+// Through HTTP: 64 concurrent clients append to the real `sigil up` on SQLite, then on PostgreSQL,
+// each request waiting for its checkpointed response. Prints entries/s and p99 latency beside the
+// targets of the log issue, and the server's CPU per entry with the part spent verifying.
 //
-//   npm run bench:log                              SQLite
-//   SIGIL_BENCH_POSTGRES=1 npm run bench:log       PostgreSQL too
+//   npm run bench:log                                  both storages
+//   SIGIL_BENCH_STORAGE=postgres npm run bench:log     one of them
 //   SIGIL_BENCH_KINDS=dsse,v2 SIGIL_BENCH_SECONDS=5  only the kinds whose names contain a word, shorter runs
 //   SIGIL_BENCH_PROFILE=/tmp/prof                    CPU profile of the server, written when it stops
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
@@ -115,7 +115,14 @@ async function drive(
   sigil: RunningSigil,
   kind: Kind,
   target: number,
-): Promise<{ rate: number; p99: number; errors: number }> {
+): Promise<{
+  rate: number;
+  p99: number;
+  errors: number;
+  cpuPerEntry: number;
+  verifyShare: number;
+  admissionShare: number;
+}> {
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
   const warmupCount = Math.ceil(target * 2 * WARMUP_SECONDS);
@@ -143,20 +150,40 @@ async function drive(
     // Warm-up, not measured: the first requests compile the server's code paths (JIT, lazily loaded
     // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
     await wrk(WARMUP_SECONDS, count - warmupCount);
+    const before = await scrape(sigil);
     const output = await wrk(SECONDS, 0);
+    const after = await scrape(sigil);
     const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
     if (!line) throw new Error(`wrk printed no result line:\n${output}`);
     const result = JSON.parse(line) as WrkResult;
     if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     const created = result.requests - result.statusErrors - result.socketErrors;
+    const spent = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    const cpu = spent('sigil_process_cpu_seconds_total');
     return {
       rate: created / (result.durationMicros / 1e6),
       p99: result.p99Micros / 1e6,
       errors: result.statusErrors + result.socketErrors,
+      cpuPerEntry: cpu / created,
+      verifyShare: spent('sigil_log_signature_verify_seconds_total') / cpu,
+      admissionShare: spent('sigil_log_admission_seconds_total') / cpu,
     };
   } finally {
     await rm(dirname(file), { recursive: true, force: true });
   }
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+
+/** The server's Prometheus counters and gauges without labels, by name. */
+async function scrape(sigil: RunningSigil): Promise<Map<string, number>> {
+  const text = await (await fetch(`${sigil.url}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+) ([0-9.e+-]+)$/.exec(line);
+    if (match) values.set(match[1]!, Number(match[2]));
+  }
+  return values;
 }
 
 async function benchmark(label: string, args: string[]): Promise<void> {
@@ -174,9 +201,18 @@ async function benchmark(label: string, args: string[]): Promise<void> {
     const only = process.env.SIGIL_BENCH_KINDS?.split(',');
     for (const kind of Object.keys(targets) as Kind[]) {
       if (only && !only.some((word) => kind.includes(word))) continue;
-      const { rate, p99, errors } = await drive(sigil, kind, targets[kind]);
+      const { rate, p99, errors, cpuPerEntry, verifyShare, admissionShare } = await drive(
+        sigil,
+        kind,
+        targets[kind],
+      );
       report(`http ${kind} entries/s, ${label}`, rate, { atLeast: targets[kind] });
       report(`http ${kind} p99 latency s, ${label}`, p99, { atMost: 1 });
+      process.stdout.write(
+        `  server CPU ${(cpuPerEntry * 1e6).toFixed(0)} µs per entry, of it ${percent(verifyShare)} ` +
+          `verifying signatures and ${percent(admissionShare)} admitting entries (parse, verify, ` +
+          `canonicalize) on the worker threads\n`,
+      );
       if (errors > 0) process.stdout.write(`  (${errors} requests not answered 201)\n`);
     }
   } finally {
@@ -185,8 +221,9 @@ async function benchmark(label: string, args: string[]): Promise<void> {
   }
 }
 
-await benchmark('SQLite', []);
-if (process.env.SIGIL_BENCH_POSTGRES === '1') {
+const storages = (process.env.SIGIL_BENCH_STORAGE ?? 'sqlite,postgres').split(',');
+if (storages.includes('sqlite')) await benchmark('SQLite', []);
+if (storages.includes('postgres')) {
   const postgres = await startPostgres();
   try {
     await benchmark('PostgreSQL', ['--database', postgres.connectionString]);

@@ -1,6 +1,5 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import {
-  canonicalizeJson,
   decodeBase64,
   decodeHex,
   decodeUtf8,
@@ -287,12 +286,9 @@ export class RekorV1 {
     const body = encodeBase64(stored.leaf);
     const uuid = encodeHex(stored.leafHash);
     // sigstore/rekor pkg/api/entries.go signEntry: JCS of {body, integratedTime, logID, logIndex}.
-    const payload = canonicalizeJson({
-      body,
-      integratedTime: stored.integratedTime,
-      logID: this.logId,
-      logIndex: stored.index,
-    });
+    // Written out: the keys are in JCS order, base64 and hex need no escapes, the numbers are safe
+    // integers (what canonicalizeJson would produce, without walking the ~2 KB body character by character).
+    const payload = `{"body":"${body}","integratedTime":${stored.integratedTime},"logID":"${this.logId}","logIndex":${stored.index}}`;
     const signedEntryTimestamp = encodeBase64(
       sign('sha256', Buffer.from(payload, 'utf8'), { key: this.#key, dsaEncoding: 'der' }),
     );

@@ -94,8 +94,8 @@ export class TileReader {
         this.#full.delete(cacheKey);
         this.#full.set(cacheKey, cached);
         pending.set(key, cached);
-      } else {
-        missing.push({ key, tile });
+      } else if (!missing.some((other) => other.key === key)) {
+        missing.push({ key, tile }); // several nodes of a proof often lie in one tile
       }
     }
     if (missing.length > 0) {

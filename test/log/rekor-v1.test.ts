@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { canonicalizeJson } from '../../src/core/index.ts';
+import { RekorV1, SqliteStorage, TransparencyLog, admitProposal } from '../../src/log/index.ts';
+import { createNoteSigner, verifyInclusion } from '../../src/merkle/index.ts';
+import { hashedRekordProposal, testKey } from './entries/fixtures.ts';
+
+describe('RekorV1', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let log: TransparencyLog;
+  let rekor: RekorV1;
+
+  before(async () => {
+    log = await TransparencyLog.open({
+      storage: new SqliteStorage({ path: ':memory:' }),
+      origin: 'rekor.sigil.test - 1193046',
+      signers: [createNoteSigner('rekor.sigil.test', privateKey)],
+    });
+    rekor = new RekorV1({ log, key: privateKey, treeId: 0x123456n });
+  });
+
+  after(() => log.close());
+
+  it('answers a new entry with an inclusion proof and a SignedEntryTimestamp over the JCS of its fields', async () => {
+    const result = await rekor.createEntry(hashedRekordProposal(testKey('p256'), { message: 'SET' }));
+    assert.equal(result.kind, 'created');
+    if (result.kind !== 'created') return;
+    assert.match(result.entryId, /^0000000000123456[0-9a-f]{64}$/);
+    const value = result.entry[result.entryId]!;
+    assert.equal(
+      value.logID,
+      createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    );
+    // sigstore/rekor signEntry: the SET signs canonical JSON of exactly these four fields.
+    const payload = canonicalizeJson({
+      body: value.body,
+      integratedTime: value.integratedTime,
+      logID: value.logID,
+      logIndex: value.logIndex,
+    });
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(payload),
+        publicKey,
+        Buffer.from(value.verification.signedEntryTimestamp, 'base64'),
+      ),
+      'the SET verifies over the canonical payload',
+    );
+    const { inclusionProof } = value.verification;
+    verifyInclusion(
+      inclusionProof.logIndex,
+      inclusionProof.treeSize,
+      createHash('sha256').update(Buffer.of(0)).update(Buffer.from(value.body, 'base64')).digest(),
+      inclusionProof.hashes.map((hash) => Buffer.from(hash, 'hex')),
+      Buffer.from(inclusionProof.rootHash, 'hex'),
+    );
+    // Read back by entry ID and by UUID: the same entry (a SET is signed afresh each time, ECDSA is randomized).
+    for (const id of [result.entryId, result.uuid]) {
+      const read = (await rekor.getByUuid(id))[result.entryId]!;
+      assert.equal(read.body, value.body);
+      assert.equal(read.logIndex, value.logIndex);
+      assert.equal(read.integratedTime, value.integratedTime);
+    }
+  });
+
+  it('answers an entry already in the log, admitted elsewhere, with its existing ID', async () => {
+    const proposal = hashedRekordProposal(testKey('p384'), { hash: 'sha384', message: 'twice' });
+    const first = await rekor.createEntry(proposal);
+    const second = await rekor.append(admitProposal('v1', proposal));
+    assert.equal(first.kind, 'created');
+    assert.deepEqual(second, { kind: 'exists', uuid: first.uuid, entryId: first.entryId });
+  });
+});
