@@ -217,6 +217,7 @@ describe('createAdmissionPool', () => {
       const workers: Worker[] = [];
       const pool = createAdmissionPool({
         size: 1,
+        batchSize: 32, // the 20 bodies go to the worker in one batch
         startWorker: (options) => {
           const worker = startAdmissionWorker(options);
           workers.push(worker);

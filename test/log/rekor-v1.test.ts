@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { canonicalizeJson } from '../../src/core/index.ts';
-import { RekorV1, SqliteStorage, TransparencyLog, admitProposal } from '../../src/log/index.ts';
+import {
+  RekorV1,
+  SqliteStorage,
+  TransparencyLog,
+  admitProposal,
+  type RekorV1EntryValue,
+} from '../../src/log/index.ts';
 import { createNoteSigner, verifyInclusion } from '../../src/merkle/index.ts';
 import { hashedRekordProposal, testKey } from './entries/fixtures.ts';
 
@@ -59,8 +65,9 @@ describe('RekorV1', () => {
       Buffer.from(inclusionProof.rootHash, 'hex'),
     );
     // Read back by entry ID and by UUID: the same entry (a SET is signed afresh each time, ECDSA is randomized).
-    for (const id of [result.entryId, result.uuid]) {
-      const read = (await rekor.getByUuid(id))[result.entryId]!;
+    const { entryId } = result;
+    for (const id of [entryId, result.uuid]) {
+      const read: RekorV1EntryValue = (await rekor.getByUuid(id))[entryId]!;
       assert.equal(read.body, value.body);
       assert.equal(read.logIndex, value.logIndex);
       assert.equal(read.integratedTime, value.integratedTime);
