@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AdmittedEntry, EntryAdmitter } from './admission.ts';
 import type { AdmissionBatch, AdmissionBatchResult, AdmissionOutcome } from './admission-worker.ts';
 import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
 import { LogError } from './errors.ts';
+import { startModuleWorker } from './module-worker.ts';
 
 export interface AdmissionPoolOptions {
   /** Worker threads. Default: os.availableParallelism(). */
@@ -98,20 +99,9 @@ export function createAdmissionPool(options: AdmissionPoolOptions = {}): Admissi
   return new WorkerAdmissionPool(options);
 }
 
-/** Starts admission-worker.ts under tsx, admission-worker.js once compiled, next to this module. */
+/** Starts admission-worker.ts (or .js once compiled) next to this module. */
 export function startAdmissionWorker(entryOptions: ParseEntryOptions = {}): Worker {
-  const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith('.ts')) {
-    return new Worker(new URL('./admission-worker.js', here), { workerData: entryOptions });
-  }
-  // Node 20 workers do not get the loader hooks that `--import tsx` registered, so the worker
-  // registers tsx itself before importing the TypeScript module.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./admission-worker.ts', here).href);
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`, {
-    eval: true,
-    workerData: entryOptions,
-  });
+  return startModuleWorker(import.meta.url, 'admission-worker', entryOptions);
 }
 
 class WorkerAdmissionPool implements AdmissionPool {
