@@ -73,13 +73,17 @@ try {
   }
   const proofRate = proofs / ((performance.now() - proofStart) / 1000);
 
+  // The first appends after a restart run on a cold page cache; the figure with the target is the
+  // next run, warm as the 10,000-entry one is.
+  const afterRestart = await append(log, MEASURED);
   const large = await append(log, MEASURED);
   await log.close();
 
   report(`restart of a ${size.toLocaleString('en-US')}-entry log, s`, restart, { atMost: 2 });
   report('inclusion proofs/s (checked against the checkpoint), in process', proofRate, { atLeast: 5_000 });
   report(`appends/s at ${SMALL.toLocaleString('en-US')} entries`, small, {});
-  report(`appends/s at ${size.toLocaleString('en-US')} entries`, large, { atLeast: small * 0.8 });
+  report(`appends/s at ${size.toLocaleString('en-US')} entries, first after restart`, afterRestart, {});
+  report(`appends/s at ${(size + MEASURED).toLocaleString('en-US')} entries`, large, { atLeast: small * 0.8 });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

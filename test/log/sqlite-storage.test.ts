@@ -1,8 +1,12 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { LogError } from '../../src/log/errors.ts';
 import { SqliteStorage } from '../../src/log/storage/sqlite.ts';
-import { describeStorageContract } from './storage-contract.ts';
+import { describeStorageContract, leafOf } from './storage-contract.ts';
 
 describeStorageContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-'));
@@ -16,4 +20,68 @@ describeStorageContract('sqlite', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('sqlite storage schema', () => {
+  it('migrates a version 1 database in place: leaves, lookups, search and deduplication carry over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v1-'));
+    try {
+      const path = join(dir, 'log.db');
+      // The version 1 schema as it shipped: full-width leaf hash and search key indexes.
+      const v1 = new Database(path);
+      v1.exec(`
+        CREATE TABLE leaves (idx INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL UNIQUE, leaf BLOB NOT NULL,
+          integrated_time INTEGER NOT NULL);
+        CREATE TABLE search_keys (key TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID;
+      `);
+      const old = ['a', 'b', 'c'].map((text) => leafOf(text, [`artifact:sha256:${text}`, 'subject:shared']));
+      old.forEach(({ leaf, leafHash, searchKeys }, idx) => {
+        v1.prepare('INSERT INTO leaves VALUES (?, ?, ?, ?)').run(idx, leafHash, leaf, 1_700_000_000 + idx);
+        for (const key of searchKeys) v1.prepare('INSERT INTO search_keys VALUES (?, ?)').run(key, idx);
+      });
+      v1.close();
+
+      const storage = new SqliteStorage({ path });
+      await storage.open();
+      try {
+        assert.equal(await storage.sequencedSize(), 3);
+        assert.deepEqual((await storage.findLeafByHash(old[1]!.leafHash))?.integratedTime, 1_700_000_001);
+        assert.deepEqual(await storage.search('artifact:sha256:c', 10), [2]);
+        assert.deepEqual(await storage.search('subject:shared', 10), [0, 1, 2]);
+        assert.deepEqual(await storage.sequence([leafOf('b'), leafOf('d', ['subject:shared'])], 2), [
+          { kind: 'duplicate', index: 1 },
+          { kind: 'added', index: 3 },
+        ]);
+        assert.deepEqual(await storage.search('subject:shared', 10), [0, 1, 2, 3]);
+      } finally {
+        await storage.close();
+      }
+      const migrated = new Database(path, { readonly: true });
+      assert.equal(migrated.pragma('user_version', { simple: true }), 2);
+      const tables = migrated.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      assert.deepEqual(tables.sort(), ['checkpoints', 'leaves', 'search_index', 'tiles', 'tree_state']);
+      migrated.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database written by a newer Sigil', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v9-'));
+    try {
+      const path = join(dir, 'log.db');
+      const future = new Database(path);
+      future.pragma('user_version = 9');
+      future.close();
+      await assert.rejects(
+        new SqliteStorage({ path }).open(),
+        (error: unknown) =>
+          error instanceof LogError &&
+          error.code === 'LOG_STORAGE_FAILED' &&
+          /schema version 9 is newer than this Sigil understands \(2\)/.test(error.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

