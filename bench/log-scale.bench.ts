@@ -83,7 +83,9 @@ try {
   report('inclusion proofs/s (checked against the checkpoint), in process', proofRate, { atLeast: 5_000 });
   report(`appends/s at ${SMALL.toLocaleString('en-US')} entries`, small, {});
   report(`appends/s at ${size.toLocaleString('en-US')} entries, first after restart`, afterRestart, {});
-  report(`appends/s at ${(size + MEASURED).toLocaleString('en-US')} entries`, large, { atLeast: small * 0.8 });
+  report(`appends/s at ${(size + MEASURED).toLocaleString('en-US')} entries`, large, {
+    atLeast: small * 0.8,
+  });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
