@@ -66,6 +66,39 @@ describe('sqlite storage schema', () => {
     }
   });
 
+  it('keeps leaves whose hashes share the indexed 6-byte prefix apart', async () => {
+    const storage = new SqliteStorage({ path: ':memory:' });
+    await storage.open();
+    try {
+      const prefix = Buffer.alloc(6, 0xab);
+      const colliding = ['first', 'second', 'third'].map((text, i) => ({
+        leaf: Buffer.from(text),
+        leafHash: new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26, i + 1)])),
+        searchKeys: [`subject:${text}`],
+      }));
+      assert.deepEqual(await storage.sequence(colliding, 5), [
+        { kind: 'added', index: 0 },
+        { kind: 'added', index: 1 },
+        { kind: 'added', index: 2 },
+      ]);
+      assert.deepEqual(await storage.sequence([colliding[2]!, colliding[0]!, colliding[1]!], 6), [
+        { kind: 'duplicate', index: 2 },
+        { kind: 'duplicate', index: 0 },
+        { kind: 'duplicate', index: 1 },
+      ]);
+      for (const [index, leaf] of colliding.entries()) {
+        assert.equal((await storage.findLeafByHash(leaf.leafHash))?.index, index);
+      }
+      assert.deepEqual(await storage.search('subject:second', 5), [1]);
+      assert.equal(
+        await storage.findLeafByHash(new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26)]))),
+        undefined,
+      );
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('refuses a database written by a newer Sigil', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v9-'));
     try {
