@@ -340,7 +340,7 @@ const keyInserts = new WeakMap<Database.Database, Map<number, Database.Statement
 /** Inserts the (key hash, index) pairs flattened in `rows`, KEY_ROWS_PER_INSERT rows per statement. */
 function insertKeys(db: Database.Database, statements: ReturnType<typeof prepare>, rows: number[]): void {
   let byCount = keyInserts.get(db);
-  if (!byCount) keyInserts.set(db, (byCount = new Map()));
+  if (!byCount) keyInserts.set(db, (byCount = new Map<number, Database.Statement>()));
   for (let start = 0; start < rows.length; start += 2 * KEY_ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + 2 * KEY_ROWS_PER_INSERT);
     const count = chunk.length / 2;
