@@ -43,7 +43,7 @@ export function addServerOptions(command: Command): Command {
     )
     .option(
       '--admission-workers <n>',
-      'threads that verify log entries, 0 for the main thread (env SIGIL_ADMISSION_WORKERS; default one per CPU)',
+      'threads that verify log entries, 0 for the main thread (env SIGIL_ADMISSION_WORKERS; default one per CPU beyond the first)',
     )
     .addOption(
       new Option('--log-level <level>', 'log level (env SIGIL_LOG_LEVEL; default info)').choices(LOG_LEVELS),

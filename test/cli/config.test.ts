@@ -59,7 +59,7 @@ describe('resolveServerConfig', () => {
   it('takes the body limit and admission workers from flags, then SIGIL_ variables, then defaults', () => {
     const defaults = resolveServerConfig({}, { HOME: '/h' });
     assert.equal(defaults.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
-    assert.equal(defaults.admissionWorkers, availableParallelism());
+    assert.equal(defaults.admissionWorkers, Math.max(1, availableParallelism() - 1));
     const fromEnv = resolveServerConfig({}, { SIGIL_MAX_BODY_BYTES: '4096', SIGIL_ADMISSION_WORKERS: '0' });
     assert.equal(fromEnv.maxBodyBytes, 4096);
     assert.equal(fromEnv.admissionWorkers, 0);
