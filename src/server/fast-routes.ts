@@ -96,7 +96,8 @@ function serve(
     (body) =>
       route
         .handle(body)
-        .then((answer) => send(response, answer.status, answer.headers ?? {}, answer.body), fail),
+        .then((answer) => send(response, answer.status, answer.headers ?? {}, answer.body))
+        .catch(fail),
     (error: unknown) => {
       if (error instanceof RequestAborted) {
         response.destroy(); // the client went away mid-body: nobody to answer
