@@ -201,5 +201,11 @@ describe('Rekor v1 write endpoint under malformed input', () => {
     assert.equal(value(/sigil_log_append_total\{log="rekor-v1",outcome="added"\} (\d+)/), 1);
     assert.equal(value(/sigil_log_checkpoint_tree_size\{log="rekor-v1"\} (\d+)/), 1);
     assert.equal(value(/sigil_log_pending_appends\{log="tiles"\} (\d+)/), 0);
+    // The entries were admitted on the worker threads, which report their time verifying.
+    const admitting = value(/sigil_log_admission_seconds_total ([0-9.e-]+)/);
+    const verifying = value(/sigil_log_signature_verify_seconds_total ([0-9.e-]+)/);
+    assert.ok(verifying > 0 && verifying <= admitting, `verifying ${verifying} s of ${admitting} s`);
+    assert.ok(value(/sigil_log_admission_workers (\d+)/) >= 1);
+    assert.equal(value(/sigil_log_admission_pending (\d+)/), 0);
   });
 });
