@@ -99,6 +99,30 @@ describe('sqlite storage schema', () => {
     }
   });
 
+  it('shows a committed batch to readers only once its write-ahead log is flushed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-flush-'));
+    const storage = new SqliteStorage({ path: join(dir, 'log.db') });
+    try {
+      await storage.open();
+      const leaf = leafOf('flushed', ['subject:flushed']);
+      const sequencing = storage.sequence([leaf], 7); // commits now; the flush runs on the thread pool
+      const [before, found, size] = await Promise.all([
+        storage.readLeaves(0, 1),
+        storage.findLeafByHash(leaf.leafHash),
+        storage.sequencedSize(),
+      ]);
+      assert.deepEqual([before, found, size], [[], undefined, 0]);
+      assert.deepEqual(await storage.search('subject:flushed', 5), []);
+      assert.deepEqual(await sequencing, [{ kind: 'added', index: 0 }]);
+      assert.equal((await storage.findLeafByHash(leaf.leafHash))?.index, 0);
+      assert.deepEqual(await storage.search('subject:flushed', 5), [0]);
+      assert.equal(await storage.sequencedSize(), 1);
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database written by a newer Sigil', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v9-'));
     try {

@@ -1,4 +1,6 @@
 import { hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogError } from '../errors.ts';
 import type {
@@ -97,6 +99,8 @@ export class SqliteStorage implements LogStorage {
   #db: Database.Database | undefined;
   #statements: ReturnType<typeof prepare> | undefined;
   #nextIndex = 0;
+  #wal: FileHandle | undefined;
+  #failure: LogError | undefined;
 
   constructor(options: SqliteStorageOptions) {
     this.#path = options.path;
@@ -121,7 +125,10 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    const wal = this.#wal;
+    this.#wal = undefined;
+    await wal?.close();
     return wrap('close', () => {
       this.#db?.close();
       this.#db = undefined;
@@ -129,8 +136,8 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
-  sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]> {
-    return wrap('sequence', () => {
+  async sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]> {
+    const outcomes = await wrap('sequence', () => {
       const { db, statements } = this.#open();
       const run = db.transaction((): SequenceOutcome[] => {
         const outcomes: SequenceOutcome[] = [];
@@ -155,18 +162,15 @@ export class SqliteStorage implements LogStorage {
         insertKeys(db, statements, keyRows);
         return outcomes;
       });
-      // Only sequencing must reach the disk before it answers: tiles, tree state and checkpoints are
-      // recomputed from durable leaves after a crash, so their commits skip the fsync (WAL NORMAL).
-      db.pragma('synchronous = FULL');
-      let outcomes: SequenceOutcome[];
-      try {
-        outcomes = run.immediate();
-      } finally {
-        db.pragma('synchronous = NORMAL');
-      }
-      this.#nextIndex += outcomes.filter((outcome) => outcome.kind === 'added').length;
-      return outcomes;
+      return run.immediate();
     });
+    // The commit is in the WAL file but not yet on disk (WAL with synchronous=NORMAL). Flushing that file
+    // is what synchronous=FULL would do inside the commit; done here on libuv's thread pool, the event
+    // loop keeps serving while the disk works (measured: ~1 ms per batch held the loop before). The
+    // leaves count as sequenced — integrated, checkpointed, acknowledged — only once it returns.
+    await this.#flushWal();
+    this.#nextIndex += outcomes.filter((outcome) => outcome.kind === 'added').length;
+    return outcomes;
   }
 
   sequencedSize(): Promise<number> {
@@ -176,9 +180,16 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
+  // Readers see only sequenced leaves: a committed batch whose WAL flush is still running is not there.
+
   readLeaves(start: number, count: number): Promise<StoredLeaf[]> {
     return wrap('read leaves', () =>
-      (this.#open().statements.leavesInRange.all(start, start + count) as LeafRow[]).map(toStoredLeaf),
+      (
+        this.#open().statements.leavesInRange.all(
+          start,
+          Math.min(start + count, this.#nextIndex),
+        ) as LeafRow[]
+      ).map(toStoredLeaf),
     );
   }
 
@@ -193,13 +204,15 @@ export class SqliteStorage implements LogStorage {
   findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined> {
     return wrap('find leaf', () => {
       const row = findLeaf(this.#open().statements, hashPrefix(leafHash), leafHash);
-      return row && toStoredLeaf(row);
+      return row && row.idx < this.#nextIndex ? toStoredLeaf(row) : undefined;
     });
   }
 
   search(key: string, limit: number): Promise<number[]> {
     return wrap('search', () =>
-      (this.#open().statements.searchKey.all(keyHash(key), limit) as { idx: number }[]).map((row) => row.idx),
+      (this.#open().statements.searchKey.all(keyHash(key), this.#nextIndex, limit) as { idx: number }[]).map(
+        (row) => row.idx,
+      ),
     );
   }
 
@@ -249,7 +262,37 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
+  /**
+   * fdatasync of the WAL file (and, the first time, of its folder, so the file itself survives a crash).
+   * A failed flush leaves it unknown what reached the disk: the storage refuses every later call, and a
+   * restart recovers whatever SQLite finds committed.
+   */
+  async #flushWal(): Promise<void> {
+    if (this.#path === ':memory:' || this.#path === '') return;
+    try {
+      if (!this.#wal) {
+        const wal = await open(`${this.#path}-wal`, 'r');
+        const folder = await open(dirname(this.#path), 'r');
+        try {
+          await folder.sync();
+        } finally {
+          await folder.close();
+        }
+        this.#wal = wal;
+      }
+      await this.#wal.datasync();
+    } catch (cause) {
+      this.#failure = new LogError(
+        'LOG_STORAGE_FAILED',
+        `sqlite: flushing the write-ahead log failed (${(cause as Error).message}); restart Sigil to recover the log from disk`,
+        { cause },
+      );
+      throw this.#failure;
+    }
+  }
+
   #open(): { db: Database.Database; statements: ReturnType<typeof prepare> } {
+    if (this.#failure) throw this.#failure;
     if (!this.#db || !this.#statements) throw new LogError('LOG_CLOSED', 'sqlite storage is not open');
     return { db: this.#db, statements: this.#statements };
   }
@@ -273,7 +316,7 @@ function prepare(db: Database.Database) {
     leafWithoutPrefix: db.prepare(
       'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE hash_prefix IS NULL AND leaf_hash = ?',
     ),
-    searchKey: db.prepare('SELECT idx FROM search_index WHERE key_hash = ? ORDER BY idx LIMIT ?'),
+    searchKey: db.prepare('SELECT idx FROM search_index WHERE key_hash = ? AND idx < ? ORDER BY idx LIMIT ?'),
     treeState: db.prepare('SELECT size, root_hash FROM tree_state WHERE id = 1'),
     tile: db.prepare('SELECT hashes FROM tiles WHERE level = ? AND idx = ?'),
     upsertTile: db.prepare(
