@@ -88,10 +88,11 @@ interface LeafRow {
 }
 
 /**
- * The embedded default: one SQLite file in WAL mode. `sequence` commits with `synchronous=FULL`, so a
- * leaf is on disk when it resolves; the derived state (tiles, tree, checkpoints) commits without an
- * fsync of its own, since integration rebuilds it from the leaves after a crash. better-sqlite3 is synchronous; each call holds the event loop for one
- * transaction, which is short because the sequencer hands it whole batches.
+ * The embedded default: one SQLite file in WAL mode. `sequence` resolves only once its commit is on
+ * disk (an fdatasync of the WAL file after the commit, on the thread pool); the derived state (tiles,
+ * tree, checkpoints) commits without a flush of its own, since integration rebuilds it from the leaves
+ * after a crash. better-sqlite3 is synchronous: each statement holds the event loop, briefly, because
+ * the sequencer hands it whole batches.
  */
 export class SqliteStorage implements LogStorage {
   readonly driver = 'sqlite';
