@@ -4,11 +4,29 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 export class HashedRekordSigner {
   readonly #privateKey: KeyObject;
   readonly publicKeyPem: string;
+  readonly #spki: Buffer;
 
   constructor() {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.#privateKey = privateKey;
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.#spki = publicKey.export({ type: 'spki', format: 'der' });
+  }
+
+  /** A valid Rekor v2 CreateEntryRequest (hashedRekordRequestV002, protojson) for `artifact`. */
+  v2Request(artifact: Uint8Array = randomBytes(32)): HashedRekordV2Request {
+    return {
+      hashedRekordRequestV002: {
+        digest: createHash('sha256').update(artifact).digest('base64'),
+        signature: {
+          content: sign('sha256', artifact, this.#privateKey).toString('base64'),
+          verifier: {
+            publicKey: { rawBytes: this.#spki.toString('base64') },
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          },
+        },
+      },
+    };
   }
 
   /** A valid proposal for `artifact` (random when omitted). */
@@ -33,6 +51,16 @@ export interface HashedRekordProposal {
   spec: {
     data: { hash: { algorithm: string; value: string } };
     signature: { content: string; publicKey: { content: string } };
+  };
+}
+
+export interface HashedRekordV2Request {
+  hashedRekordRequestV002: {
+    digest: string;
+    signature: {
+      content: string;
+      verifier: { publicKey: { rawBytes: string }; keyDetails: string };
+    };
   };
 }
 

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HashedRekordSigner, postJson, type HashedRekordV2Request } from '../tools/rekor-entries.ts';
+import { startSigil, type RunningSigil } from '../tools/sigil-process.ts';
+
+/** A seeded PRNG (mulberry32), so every run sends the same requests. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  '',
+  'x',
+  '!!!!',
+  [],
+  {},
+  ['a'],
+  { a: 1 },
+  '\u0000',
+  1e308,
+];
+
+/** Every field path of the valid request, to replace or delete. */
+const PATHS = [
+  ['hashedRekordRequestV002'],
+  ['hashedRekordRequestV002', 'digest'],
+  ['hashedRekordRequestV002', 'signature'],
+  ['hashedRekordRequestV002', 'signature', 'content'],
+  ['hashedRekordRequestV002', 'signature', 'verifier'],
+  ['hashedRekordRequestV002', 'signature', 'verifier', 'publicKey'],
+  ['hashedRekordRequestV002', 'signature', 'verifier', 'publicKey', 'rawBytes'],
+  ['hashedRekordRequestV002', 'signature', 'verifier', 'keyDetails'],
+];
+
+const DELETE = Symbol('delete');
+
+function mutate(request: HashedRekordV2Request, path: string[], value: unknown): unknown {
+  const copy = structuredClone(request) as unknown as Record<string, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = path.at(-1)!;
+  if (value === DELETE) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+
+/** At least 500 malformed or unverifiable v2 requests, each named by what is wrong. */
+function malformedRequests(signer: HashedRekordSigner, random: () => number): [string, unknown][] {
+  const valid = signer.v2Request(Buffer.from('valid'));
+  const text = JSON.stringify(valid);
+  const requests: [string, unknown][] = [];
+  for (const path of PATHS) {
+    requests.push([`${path.join('.')} deleted`, mutate(valid, path, DELETE)]);
+    for (const value of HOSTILE_VALUES) {
+      requests.push([
+        `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 20)}`,
+        mutate(valid, path, value),
+      ]);
+    }
+  }
+  for (let i = 0; i < 200; i++) {
+    const cut = 1 + Math.floor(random() * (text.length - 2));
+    requests.push([`JSON truncated at ${cut}`, text.slice(0, cut)]);
+  }
+  for (let i = 0; i < 180; i++) {
+    // Change one byte of the signature, digest or key: valid shapes that must not verify.
+    const copy = structuredClone(valid);
+    const { hashedRekordRequestV002: request } = copy;
+    const alter = (base64: string): string => {
+      const bytes = Buffer.from(base64, 'base64');
+      bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
+      return bytes.toString('base64');
+    };
+    const field = (['signature', 'digest', 'key'] as const)[i % 3]!;
+    if (field === 'signature') request.signature.content = alter(request.signature.content);
+    else if (field === 'digest') request.digest = alter(request.digest);
+    else request.signature.verifier.publicKey.rawBytes = alter(request.signature.verifier.publicKey.rawBytes);
+    requests.push([`${field} altered by one bit (${i})`, copy]);
+  }
+  // Not here: another SHA-256 keyDetails such as PKIX_RSA_PKCS1V15_2048_SHA256, which upstream accepts for
+  // any key (it checks only the hash keyDetails names; sigstore-js sends the P-256 name for every key).
+  for (const keyDetails of [
+    'PKIX_ED25519',
+    'PKIX_ECDSA_P384_SHA_384',
+    'LMS_SHA256',
+    'ML_DSA_65',
+    'pkix_ecdsa_p256_sha_256',
+    'UNKNOWN',
+  ]) {
+    requests.push([`keyDetails ${keyDetails}`, mutate(valid, PATHS[7]!, keyDetails)]);
+  }
+  requests.push(['an unknown top-level field', { ...valid, extra: true }]);
+  requests.push(['both request kinds', { ...valid, dsseRequestV002: { envelope: {}, verifiers: [] } }]);
+  requests.push(['a v1 proposal', signer.proposal()]);
+  requests.push([
+    'a signature by another key',
+    mutate(
+      valid,
+      PATHS[6]!,
+      new HashedRekordSigner().v2Request().hashedRekordRequestV002.signature.verifier.publicKey.rawBytes,
+    ),
+  ]);
+  for (const body of ['', 'null', '[]', '"entry"', '42', 'true', '{', '}', '{}', '[{}]']) {
+    requests.push([`body ${JSON.stringify(body)}`, body]);
+  }
+  return requests;
+}
+
+describe('Rekor v2 write endpoint under malformed input', () => {
+  let sigil: RunningSigil;
+  const treeSize = async () => Number((await (await fetch(`${sigil.url}/checkpoint`)).text()).split('\n')[1]);
+
+  before(async () => {
+    sigil = await startSigil();
+  });
+
+  after(() => sigil?.cleanup());
+
+  it('answers at least 500 malformed requests with a 4xx that names the problem, and stores none of them', async () => {
+    const before = await treeSize();
+    const requests = malformedRequests(new HashedRekordSigner(), seeded(2027));
+    assert.ok(requests.length >= 500, `only ${requests.length} requests`);
+    const failures: string[] = [];
+    for (let i = 0; i < requests.length; i += 16) {
+      await Promise.all(
+        requests.slice(i, i + 16).map(async ([name, body]) => {
+          const response = await postJson(`${sigil.url}/api/v2/log/entries`, body);
+          const answer = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+          const ok =
+            response.status >= 400 &&
+            response.status < 500 &&
+            typeof answer.code === 'string' &&
+            typeof answer.message === 'string' &&
+            answer.message.length > 0;
+          if (!ok) failures.push(`${name}: HTTP ${response.status} ${JSON.stringify(answer).slice(0, 200)}`);
+        }),
+      );
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(await treeSize(), before, 'the log changed');
+  });
+
+  it('still accepts a valid request afterwards, and answers it again with 409', async () => {
+    const request = new HashedRekordSigner().v2Request();
+    const created = await postJson(`${sigil.url}/api/v2/log/entries`, request);
+    assert.equal(created.status, 201, await created.clone().text());
+    const again = await postJson(`${sigil.url}/api/v2/log/entries`, request);
+    assert.equal(again.status, 409);
+    assert.equal(again.headers.get('x-log-index'), ((await created.json()) as { logIndex: string }).logIndex);
+  });
+});
