@@ -1,0 +1,53 @@
+import { postJson } from './rekor-entries.ts';
+
+/** A seeded PRNG (mulberry32), so every run sends the same requests. */
+export function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Marks a field to delete in `mutate`. */
+export const DELETE = Symbol('delete');
+
+/** A deep copy of `value` with the field at `path` replaced by `replacement` (or deleted). */
+export function mutate(value: object, path: readonly string[], replacement: unknown): unknown {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = path.at(-1)!;
+  if (replacement === DELETE) delete node[last];
+  else node[last] = replacement;
+  return copy;
+}
+
+/**
+ * POSTs each named request to `url`, 16 at a time, and returns a line for every one not answered with
+ * a 4xx carrying a string `code` and a non-empty `message`.
+ */
+export async function unrefusedRequests(
+  url: string,
+  requests: readonly [string, unknown][],
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (let i = 0; i < requests.length; i += 16) {
+    await Promise.all(
+      requests.slice(i, i + 16).map(async ([name, body]) => {
+        const response = await postJson(url, body);
+        const answer = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+        const ok =
+          response.status >= 400 &&
+          response.status < 500 &&
+          typeof answer.code === 'string' &&
+          typeof answer.message === 'string' &&
+          answer.message.length > 0;
+        if (!ok) failures.push(`${name}: HTTP ${response.status} ${JSON.stringify(answer).slice(0, 200)}`);
+      }),
+    );
+  }
+  return failures;
+}
