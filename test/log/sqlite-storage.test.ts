@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,19 +9,35 @@ import { LogError } from '../../src/log/errors.ts';
 import { SqliteStorage } from '../../src/log/storage/sqlite.ts';
 import { describeStorageContract, leafOf } from './storage-contract.ts';
 
-describeStorageContract('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-'));
-  const path = join(dir, 'log.db');
-  let current = new SqliteStorage({ path });
-  return {
-    storage: current,
-    reopen: () => (current = new SqliteStorage({ path })),
-    cleanup: async () => {
-      await current.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+function sqliteFixture(options: { indexEpochSize?: number } = {}) {
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-'));
+    const path = join(dir, 'log.db');
+    let current = new SqliteStorage({ path, ...options });
+    return {
+      storage: current,
+      reopen: () => (current = new SqliteStorage({ path })), // the epoch size is read from the file
+      cleanup: async () => {
+        await current.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+describeStorageContract('sqlite', sqliteFixture());
+// Every batch of the contract crosses index epochs: lookups and searches span several of them.
+describeStorageContract('sqlite (2-leaf index epochs)', sqliteFixture({ indexEpochSize: 2 }));
+
+/** Runs `body` with the path of a database file in a fresh folder, removed afterwards. */
+async function withDatabase(body: (path: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-'));
+  try {
+    await body(join(dir, 'log.db'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 describe('sqlite storage schema', () => {
   it('migrates a version 1 database in place: leaves, lookups, search and deduplication carry over', async () => {
@@ -56,48 +73,189 @@ describe('sqlite storage schema', () => {
       } finally {
         await storage.close();
       }
-      const migrated = new Database(path, { readonly: true });
-      assert.equal(migrated.pragma('user_version', { simple: true }), 2);
-      const tables = migrated.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
-      assert.deepEqual(tables.sort(), ['checkpoints', 'leaves', 'search_index', 'tiles', 'tree_state']);
-      migrated.close();
+      assertCurrentSchema(path);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it('keeps leaves whose hashes share the indexed 6-byte prefix apart', async () => {
-    const storage = new SqliteStorage({ path: ':memory:' });
-    await storage.open();
-    try {
-      const prefix = Buffer.alloc(6, 0xab);
-      const colliding = ['first', 'second', 'third'].map((text, i) => ({
-        leaf: Buffer.from(text),
-        leafHash: new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26, i + 1)])),
-        searchKeys: [`subject:${text}`],
-      }));
-      assert.deepEqual(await storage.sequence(colliding, 5), [
-        { kind: 'added', index: 0 },
-        { kind: 'added', index: 1 },
-        { kind: 'added', index: 2 },
-      ]);
-      assert.deepEqual(await storage.sequence([colliding[2]!, colliding[0]!, colliding[1]!], 6), [
-        { kind: 'duplicate', index: 2 },
-        { kind: 'duplicate', index: 0 },
-        { kind: 'duplicate', index: 1 },
-      ]);
-      for (const [index, leaf] of colliding.entries()) {
-        assert.equal((await storage.findLeafByHash(leaf.leafHash))?.index, index);
+  it('migrates a version 2 database in place', async () => {
+    await withDatabase(async (path) => {
+      // The version 2 schema as it shipped: one UNIQUE 48-bit prefix index, search keys as 48-bit hashes.
+      const v2 = new Database(path);
+      v2.exec(`
+        CREATE TABLE leaves (idx INTEGER PRIMARY KEY, hash_prefix INTEGER UNIQUE, leaf_hash BLOB NOT NULL,
+          leaf BLOB NOT NULL, integrated_time INTEGER NOT NULL);
+        CREATE TABLE search_index (key_hash INTEGER NOT NULL, idx INTEGER NOT NULL,
+          PRIMARY KEY (key_hash, idx)) WITHOUT ROWID;
+        CREATE TABLE tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,
+          PRIMARY KEY (level, idx)) WITHOUT ROWID;
+        CREATE TABLE tree_state (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root_hash BLOB NOT NULL);
+        CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, note TEXT NOT NULL);
+        PRAGMA user_version = 2;
+      `);
+      const keyHash = (key: string) => createHash('sha256').update(key).digest().readUIntBE(0, 6);
+      const old = Array.from({ length: 70 }, (_, i) => leafOf(`v2-${i}`, [`subject:${i % 3}`]));
+      old.forEach(({ leaf, leafHash, searchKeys }, idx) => {
+        v2.prepare('INSERT INTO leaves VALUES (?, ?, ?, ?, ?)').run(
+          idx,
+          Buffer.from(leafHash).readUIntBE(0, 6),
+          leafHash,
+          leaf,
+          1_700_000_000 + idx,
+        );
+        v2.prepare('INSERT INTO search_index VALUES (?, ?)').run(keyHash(searchKeys[0]!), idx);
+      });
+      v2.prepare('INSERT INTO checkpoints VALUES (?, ?, ?)').run(70, Buffer.alloc(32), 'note');
+      v2.close();
+
+      const storage = new SqliteStorage({ path, indexEpochSize: 16 });
+      await storage.open();
+      try {
+        assert.equal(await storage.sequencedSize(), 70);
+        for (const [index, { leafHash }] of old.entries()) {
+          assert.equal((await storage.findLeafByHash(leafHash))?.index, index);
+        }
+        const thirds = old.map((_, i) => i).filter((i) => i % 3 === 1);
+        assert.deepEqual(await storage.search('subject:1', 100), thirds);
+        assert.deepEqual(await storage.search('subject:1', 5), thirds.slice(0, 5));
+        assert.equal((await storage.latestCheckpoint())?.note, 'note');
+        assert.deepEqual(await storage.sequence([old[69]!, old[0]!, leafOf('new')], 2), [
+          { kind: 'duplicate', index: 69 },
+          { kind: 'duplicate', index: 0 },
+          { kind: 'added', index: 70 },
+        ]);
+      } finally {
+        await storage.close();
       }
-      assert.deepEqual(await storage.search('subject:second', 5), [1]);
-      assert.equal(
-        await storage.findLeafByHash(new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26)]))),
-        undefined,
+      assertCurrentSchema(path);
+    });
+  });
+
+  it('finds duplicates and search keys across index epochs, before and after a restart', async () => {
+    await withDatabase(async (path) => {
+      const leaves = Array.from({ length: 23 }, (_, i) =>
+        leafOf(`epoch-${i}`, [`subject:${i % 2}`, `artifact:${i}`]),
       );
-    } finally {
+      let storage = new SqliteStorage({ path, indexEpochSize: 4 });
+      await storage.open();
+      try {
+        // Batches of 5 cross an epoch boundary each time; the last batch repeats leaves of every epoch.
+        for (let start = 0; start < 20; start += 5) {
+          const outcomes = await storage.sequence(leaves.slice(start, start + 5), 1);
+          assert.deepEqual(
+            outcomes,
+            [0, 1, 2, 3, 4].map((i) => ({ kind: 'added', index: start + i })),
+          );
+        }
+        const repeatInBatch = [leaves[20]!, leaves[3]!, leaves[21]!, leaves[20]!, leaves[22]!, leaves[19]!];
+        const expected = [
+          { kind: 'added', index: 20 },
+          { kind: 'duplicate', index: 3 },
+          { kind: 'added', index: 21 },
+          { kind: 'duplicate', index: 20 },
+          { kind: 'added', index: 22 },
+          { kind: 'duplicate', index: 19 },
+        ];
+        assert.deepEqual(await storage.sequence(repeatInBatch, 2), expected);
+        await storage.close();
+
+        storage = new SqliteStorage({ path, indexEpochSize: 1024 }); // ignored: the file keeps 4
+        await storage.open();
+        for (const [index, { leafHash }] of leaves.entries()) {
+          assert.equal((await storage.findLeafByHash(leafHash))?.index, index);
+        }
+        assert.equal(await storage.findLeafByHash(leafOf('absent').leafHash), undefined);
+        const evens = leaves.map((_, i) => i).filter((i) => i % 2 === 0);
+        assert.deepEqual(await storage.search('subject:0', 100), evens);
+        assert.deepEqual(await storage.search('subject:0', 7), evens.slice(0, 7));
+        assert.deepEqual(await storage.search('artifact:17', 100), [17]);
+        assert.deepEqual(await storage.sequence(leaves.slice(0, 4).concat(leafOf('epoch-23')), 3), [
+          { kind: 'duplicate', index: 0 },
+          { kind: 'duplicate', index: 1 },
+          { kind: 'duplicate', index: 2 },
+          { kind: 'duplicate', index: 3 },
+          { kind: 'added', index: 23 },
+        ]);
+      } finally {
+        await storage.close();
+      }
+      const db = new Database(path, { readonly: true });
+      // Epochs 0–4 are closed (leaf 23 is in epoch 5); each stored its filter when the next one opened.
+      assert.deepEqual(
+        db.prepare('SELECT epoch FROM leaf_filters ORDER BY epoch').pluck().all(),
+        [0, 1, 2, 3, 4],
+      );
+      db.close();
+    });
+  });
+
+  it('rebuilds filters that are not stored from the leaves', async () => {
+    await withDatabase(async (path) => {
+      const leaves = Array.from({ length: 12 }, (_, i) => leafOf(`filter-${i}`));
+      let storage = new SqliteStorage({ path, indexEpochSize: 4 });
+      await storage.open();
+      await storage.sequence(leaves, 1);
       await storage.close();
+      const db = new Database(path);
+      db.exec('DELETE FROM leaf_filters');
+      db.close();
+      storage = new SqliteStorage({ path });
+      await storage.open();
+      try {
+        assert.deepEqual(
+          await storage.sequence(leaves, 2),
+          leaves.map((_, index) => ({ kind: 'duplicate', index })),
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+
+  it('refuses an index epoch size that is not a power of two', () => {
+    for (const indexEpochSize of [0, 1, 3, 1000, -4, Number.NaN]) {
+      assert.throws(
+        () => new SqliteStorage({ path: ':memory:', indexEpochSize }),
+        /indexEpochSize: expected a power of two/,
+      );
     }
   });
+
+  for (const indexEpochSize of [65_536, 2]) {
+    it(`keeps leaves whose hashes share the indexed 6-byte prefix apart (${indexEpochSize}-leaf epochs)`, async () => {
+      const storage = new SqliteStorage({ path: ':memory:', indexEpochSize });
+      await storage.open();
+      try {
+        const prefix = Buffer.alloc(6, 0xab);
+        const colliding = ['first', 'second', 'third'].map((text, i) => ({
+          leaf: Buffer.from(text),
+          leafHash: new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26, i + 1)])),
+          searchKeys: [`subject:${text}`],
+        }));
+        assert.deepEqual(await storage.sequence(colliding, 5), [
+          { kind: 'added', index: 0 },
+          { kind: 'added', index: 1 },
+          { kind: 'added', index: 2 },
+        ]);
+        assert.deepEqual(await storage.sequence([colliding[2]!, colliding[0]!, colliding[1]!], 6), [
+          { kind: 'duplicate', index: 2 },
+          { kind: 'duplicate', index: 0 },
+          { kind: 'duplicate', index: 1 },
+        ]);
+        for (const [index, leaf] of colliding.entries()) {
+          assert.equal((await storage.findLeafByHash(leaf.leafHash))?.index, index);
+        }
+        assert.deepEqual(await storage.search('subject:second', 5), [1]);
+        assert.equal(
+          await storage.findLeafByHash(new Uint8Array(Buffer.concat([prefix, Buffer.alloc(26)]))),
+          undefined,
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+  }
 
   it('shows a committed batch to readers only once its write-ahead log is flushed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-flush-'));
@@ -135,10 +293,32 @@ describe('sqlite storage schema', () => {
         (error: unknown) =>
           error instanceof LogError &&
           error.code === 'LOG_STORAGE_FAILED' &&
-          /schema version 9 is newer than this Sigil understands \(2\)/.test(error.message),
+          /schema version 9 is newer than this Sigil understands \(3\)/.test(error.message),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** The tables of schema version 3, and nothing left of an older one. */
+function assertCurrentSchema(path: string): void {
+  const db = new Database(path, { readonly: true });
+  try {
+    assert.equal(db.pragma('user_version', { simple: true }), 3);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    assert.deepEqual(tables.sort(), [
+      'checkpoints',
+      'leaf_filters',
+      'leaf_index',
+      'leaf_index_overflow',
+      'leaves',
+      'search_index',
+      'settings',
+      'tiles',
+      'tree_state',
+    ]);
+  } finally {
+    db.close();
+  }
+}

@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogError } from '../errors.ts';
+import { LEAF_INDEX_SCHEMA, SqliteLeafIndex } from './internal/sqlite-leaf-index.ts';
 import type {
   LogStorage,
   NewLeaf,
@@ -14,29 +15,31 @@ import type {
 } from './storage.types.ts';
 
 /**
- * Schema version 2. The two random-order indexes — leaf hash (deduplication, lookup by UUID) and search
- * key — hold 48-bit integers (the first 6 bytes of the leaf hash, of SHA-256 of the key) instead of
- * 32-byte blobs and ~80-character strings: a third of the pages, so inserts at a million entries touch a
- * third as many (measured with 2 search keys per entry at 300,000 entries: 23,000 appends/s against
- * 12,000 with the full-width indexes). The leaf-hash prefix is UNIQUE, so a new leaf costs one insert
- * and no lookup; the leaf that collides on the prefix with a different leaf (about n²/2^49 such pairs in a log of n leaves)
- * is stored with a NULL prefix and found by its full hash. A search may in principle return an entry
- * whose key shares the 48-bit hash of the searched one (about n/2^48 per search). 48 bits are a safe
- * JavaScript integer: binding one costs less than a BigInt.
+ * Schema version 3. Both random-order indexes — leaf hash (deduplication, lookup by UUID) and search key —
+ * are cut into epochs of consecutive leaf indices so that inserts stay in a small, hot part of each
+ * B-tree however large the log grows (see internal/sqlite-leaf-index.ts; measured: bench/log-scale).
+ * Search keys are stored as 48-bit integers, the first 6 bytes of SHA-256 of the key: a search may in
+ * principle return an entry whose key shares that hash with the searched one (about n/2^48 per search).
+ * 48 bits are a safe JavaScript integer: binding one costs less than a BigInt.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leaves (
   idx INTEGER PRIMARY KEY,
-  hash_prefix INTEGER UNIQUE,
   leaf_hash BLOB NOT NULL,
   leaf BLOB NOT NULL,
   integrated_time INTEGER NOT NULL
 );
+${LEAF_INDEX_SCHEMA}
 CREATE TABLE IF NOT EXISTS search_index (
+  epoch INTEGER NOT NULL,
   key_hash INTEGER NOT NULL,
   idx INTEGER NOT NULL,
-  PRIMARY KEY (key_hash, idx)
+  PRIMARY KEY (epoch, key_hash, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tiles (
   level INTEGER NOT NULL,
@@ -56,19 +59,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
-/**
- * Version 1 had full-width `leaves.leaf_hash UNIQUE` and `search_keys(key TEXT)`. The leaves are copied
- * by `migrate` (a prefix collision needs the same care as in `sequence`); the search keys here.
- */
-const MIGRATE_SEARCH_KEYS_FROM_1 = `
-INSERT OR IGNORE INTO search_index (key_hash, idx) SELECT sigil_key_hash(key), idx FROM search_keys;
-DROP TABLE search_keys;
-`;
-
-/** The first 6 bytes of a leaf hash as an integer. */
-function hashPrefix(leafHash: Uint8Array): number {
-  return Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength).readUIntBE(0, 6);
-}
+/** Default leaf indices per index epoch: 2^16, a few hundred index pages per epoch. */
+const DEFAULT_INDEX_EPOCH_SIZE = 65_536;
 
 /** A search key's index value: the first 6 bytes of its SHA-256. */
 function keyHash(key: string): number {
@@ -78,6 +70,11 @@ function keyHash(key: string): number {
 export interface SqliteStorageOptions {
   /** Database file; `:memory:` for a throwaway log. */
   path: string;
+  /**
+   * Consecutive leaf indices per epoch of the leaf-hash and search indexes: a power of two. Read only when
+   * the database is created (it is stored in it). Default 65,536; tests use small epochs.
+   */
+  indexEpochSize?: number;
 }
 
 interface LeafRow {
@@ -97,14 +94,22 @@ interface LeafRow {
 export class SqliteStorage implements LogStorage {
   readonly driver = 'sqlite';
   readonly #path: string;
+  readonly #indexEpochSize: number;
   #db: Database.Database | undefined;
   #statements: ReturnType<typeof prepare> | undefined;
+  #leafIndex: SqliteLeafIndex | undefined;
   #nextIndex = 0;
   #wal: FileHandle | undefined;
   #failure: LogError | undefined;
 
   constructor(options: SqliteStorageOptions) {
     this.#path = options.path;
+    this.#indexEpochSize = options.indexEpochSize ?? DEFAULT_INDEX_EPOCH_SIZE;
+    if (!(Number.isInteger(Math.log2(this.#indexEpochSize)) && this.#indexEpochSize >= 2)) {
+      throw new TypeError(
+        `indexEpochSize: expected a power of two of at least 2, received ${options.indexEpochSize}`,
+      );
+    }
   }
 
   open(): Promise<void> {
@@ -118,11 +123,13 @@ export class SqliteStorage implements LogStorage {
       // larger WAL checkpoints let big batches share those page writes (measured: bench/log-storage).
       db.pragma('cache_size = -262144');
       db.pragma('wal_autocheckpoint = 16384');
-      migrate(db);
+      const epochBits = migrate(db, Math.log2(this.#indexEpochSize));
       this.#db = db;
       this.#statements = prepare(db);
       const row = this.#statements.maxIndex.get() as { next: number | null };
       this.#nextIndex = row.next ?? 0;
+      this.#leafIndex = new SqliteLeafIndex(db, epochBits);
+      this.#leafIndex.load(this.#nextIndex);
     });
   }
 
@@ -134,33 +141,31 @@ export class SqliteStorage implements LogStorage {
       this.#db?.close();
       this.#db = undefined;
       this.#statements = undefined;
+      this.#leafIndex = undefined;
     });
   }
 
   async sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]> {
     const outcomes = await wrap('sequence', () => {
-      const { db, statements } = this.#open();
+      const { db, statements, leafIndex } = this.#open();
       const run = db.transaction((): SequenceOutcome[] => {
         const outcomes: SequenceOutcome[] = [];
-        const keyRows: number[] = []; // key hash, index, key hash, index, …
+        const keyRows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
         let next = this.#nextIndex;
         for (const { leaf, leafHash, searchKeys } of leaves) {
-          const prefix = hashPrefix(leafHash);
-          // A conflict is a leaf stored before, or earlier in this batch (the transaction sees its own
-          // writes) — or, about never, a different leaf with the same prefix.
-          if (statements.insertLeaf.run(next, prefix, leafHash, leaf, integratedTime).changes === 0) {
-            const existing = findLeaf(statements, prefix, leafHash);
-            if (existing) {
-              outcomes.push({ kind: 'duplicate', index: existing.idx });
-              continue;
-            }
-            statements.insertLeaf.run(next, null, leafHash, leaf, integratedTime);
+          // Finds a leaf stored before or earlier in this batch: the transaction sees its own writes.
+          const existing = leafIndex.file(next, leafHash);
+          if (existing !== undefined) {
+            outcomes.push({ kind: 'duplicate', index: existing });
+            continue;
           }
-          for (const key of searchKeys) keyRows.push(keyHash(key), next);
+          statements.insertLeaf.run(next, leafHash, leaf, integratedTime);
+          const epoch = leafIndex.epochOf(next);
+          for (const key of searchKeys) keyRows.push(epoch, keyHash(key), next);
           outcomes.push({ kind: 'added', index: next });
           next += 1;
         }
-        insertKeys(db, statements, keyRows);
+        insertKeys(db, keyRows);
         return outcomes;
       });
       return run.immediate();
@@ -204,17 +209,26 @@ export class SqliteStorage implements LogStorage {
 
   findLeafByHash(leafHash: Uint8Array): Promise<StoredLeaf | undefined> {
     return wrap('find leaf', () => {
-      const row = findLeaf(this.#open().statements, hashPrefix(leafHash), leafHash);
-      return row && row.idx < this.#nextIndex ? toStoredLeaf(row) : undefined;
+      const { statements, leafIndex } = this.#open();
+      const index = leafIndex.find(leafHash);
+      if (index === undefined || index >= this.#nextIndex) return undefined;
+      return toStoredLeaf(statements.leafAt.get(index) as LeafRow);
     });
   }
 
   search(key: string, limit: number): Promise<number[]> {
-    return wrap('search', () =>
-      (this.#open().statements.searchKey.all(keyHash(key), this.#nextIndex, limit) as { idx: number }[]).map(
-        (row) => row.idx,
-      ),
-    );
+    return wrap('search', () => {
+      const { statements, leafIndex } = this.#open();
+      const wanted = keyHash(key);
+      const found: number[] = [];
+      const epochs = this.#nextIndex === 0 ? 0 : leafIndex.epochOf(this.#nextIndex - 1) + 1;
+      for (let epoch = 0; epoch < epochs && found.length < limit; epoch++) {
+        found.push(
+          ...(statements.searchKey.all(epoch, wanted, this.#nextIndex, limit - found.length) as number[]),
+        );
+      }
+      return found;
+    });
   }
 
   readTreeState(): Promise<TreeState | undefined> {
@@ -292,32 +306,29 @@ export class SqliteStorage implements LogStorage {
     }
   }
 
-  #open(): { db: Database.Database; statements: ReturnType<typeof prepare> } {
+  #open(): { db: Database.Database; statements: ReturnType<typeof prepare>; leafIndex: SqliteLeafIndex } {
     if (this.#failure) throw this.#failure;
-    if (!this.#db || !this.#statements) throw new LogError('LOG_CLOSED', 'sqlite storage is not open');
-    return { db: this.#db, statements: this.#statements };
+    if (!this.#db || !this.#statements || !this.#leafIndex) {
+      throw new LogError('LOG_CLOSED', 'sqlite storage is not open');
+    }
+    return { db: this.#db, statements: this.#statements, leafIndex: this.#leafIndex };
   }
 }
 
 function prepare(db: Database.Database) {
   return {
     maxIndex: db.prepare('SELECT MAX(idx) + 1 AS next FROM leaves'),
-    insertLeaf: db.prepare(
-      'INSERT INTO leaves (idx, hash_prefix, leaf_hash, leaf, integrated_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash_prefix) DO NOTHING',
-    ),
-    insertKey: db.prepare('INSERT OR IGNORE INTO search_index (key_hash, idx) VALUES (?, ?)'),
+    insertLeaf: db.prepare('INSERT INTO leaves (idx, leaf_hash, leaf, integrated_time) VALUES (?, ?, ?, ?)'),
     leavesInRange: db.prepare(
       'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
     leafHashesInRange: db.prepare('SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx'),
-    leafByPrefix: db.prepare(
-      'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE hash_prefix = ? AND leaf_hash = ?',
-    ),
-    // The (about never) leaves stored without a prefix because another leaf held theirs.
-    leafWithoutPrefix: db.prepare(
-      'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE hash_prefix IS NULL AND leaf_hash = ?',
-    ),
-    searchKey: db.prepare('SELECT idx FROM search_index WHERE key_hash = ? AND idx < ? ORDER BY idx LIMIT ?'),
+    leafAt: db.prepare('SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE idx = ?'),
+    searchKey: db
+      .prepare(
+        'SELECT idx FROM search_index WHERE epoch = ? AND key_hash = ? AND idx < ? ORDER BY idx LIMIT ?',
+      )
+      .pluck(),
     treeState: db.prepare('SELECT size, root_hash FROM tree_state WHERE id = 1'),
     tile: db.prepare('SELECT hashes FROM tiles WHERE level = ? AND idx = ?'),
     upsertTile: db.prepare(
@@ -334,10 +345,15 @@ function prepare(db: Database.Database) {
 }
 
 /**
- * Brings the database to SCHEMA_VERSION: creates it when empty, migrates version 1 in place. A newer
- * version than this build knows is refused rather than misread.
+ * Brings the database to SCHEMA_VERSION — creates it when empty, migrates versions 1 and 2 in place —
+ * and returns its index epoch size as a power of two (`epochBits` for a new database). A newer version
+ * than this build knows is refused rather than misread.
+ *
+ * Version 1 had `leaves.leaf_hash UNIQUE` and `search_keys(key TEXT, idx)`; version 2 a UNIQUE 48-bit
+ * `leaves.hash_prefix` and `search_index(key_hash, idx)`. Both keep their leaves, which are indexed
+ * again by the same code that indexes new ones, and their search keys.
  */
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, epochBits: number): number {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new LogError(
@@ -345,70 +361,73 @@ function migrate(db: Database.Database): void {
       `sqlite schema version ${version} is newer than this Sigil understands (${SCHEMA_VERSION}); run a newer Sigil`,
     );
   }
-  if (version === SCHEMA_VERSION) return;
-  const hasV1 =
-    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_keys'").get() !==
-    undefined;
+  const readEpochBits = () =>
+    db.prepare("SELECT value FROM settings WHERE name = 'index_epoch_bits'").pluck().get() as number;
+  if (version === SCHEMA_VERSION) return readEpochBits();
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
   db.function('sigil_key_hash', { deterministic: true }, (key: unknown) => keyHash(String(key)));
   db.transaction(() => {
-    if (hasV1) db.exec('ALTER TABLE leaves RENAME TO leaves_v1');
+    if (tables.has('leaves')) db.exec('ALTER TABLE leaves RENAME TO leaves_old');
+    if (tables.has('search_index')) db.exec('ALTER TABLE search_index RENAME TO search_index_old');
     db.exec(SCHEMA);
-    if (hasV1) {
-      const insert = prepare(db).insertLeaf;
+    db.prepare("INSERT INTO settings (name, value) VALUES ('index_epoch_bits', ?)").run(epochBits);
+    if (tables.has('leaves')) {
+      db.exec(`
+        INSERT INTO leaves (idx, leaf_hash, leaf, integrated_time)
+          SELECT idx, leaf_hash, leaf, integrated_time FROM leaves_old;
+        DROP TABLE leaves_old;
+      `);
+      const leafIndex = new SqliteLeafIndex(db, epochBits);
+      leafIndex.load(0);
       // In slices: better-sqlite3 cannot write while a statement iterates.
-      const slice = db.prepare(
-        'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves_v1 WHERE idx >= ? ORDER BY idx LIMIT 10000',
-      );
+      const slice = db
+        .prepare('SELECT idx, leaf_hash FROM leaves WHERE idx >= ? ORDER BY idx LIMIT 10000')
+        .raw();
       for (let from = 0; ;) {
-        const rows = slice.all(from) as LeafRow[];
+        const rows = slice.all(from) as [number, Buffer][];
         if (rows.length === 0) break;
-        for (const row of rows) {
-          const args = [row.leaf_hash, row.leaf, row.integrated_time] as const;
-          if (insert.run(row.idx, hashPrefix(row.leaf_hash), ...args).changes === 0) {
-            insert.run(row.idx, null, ...args);
-          }
-        }
-        from = rows.at(-1)!.idx + 1;
+        for (const [idx, leafHash] of rows) leafIndex.file(idx, leafHash);
+        from = rows.at(-1)![0] + 1;
       }
-      db.exec('DROP TABLE leaves_v1');
-      db.exec(MIGRATE_SEARCH_KEYS_FROM_1);
+    }
+    if (tables.has('search_keys')) {
+      db.exec(`
+        INSERT OR IGNORE INTO search_index (epoch, key_hash, idx)
+          SELECT idx >> ${epochBits}, sigil_key_hash(key), idx FROM search_keys;
+        DROP TABLE search_keys;
+      `);
+    }
+    if (tables.has('search_index')) {
+      db.exec(`
+        INSERT OR IGNORE INTO search_index (epoch, key_hash, idx)
+          SELECT idx >> ${epochBits}, key_hash, idx FROM search_index_old;
+        DROP TABLE search_index_old;
+      `);
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+  return readEpochBits();
 }
 
 /** Rows of the search index per INSERT: one statement for many rows costs less than a call per row. */
 const KEY_ROWS_PER_INSERT = 256;
 const keyInserts = new WeakMap<Database.Database, Map<number, Database.Statement>>();
 
-/** Inserts the (key hash, index) pairs flattened in `rows`, KEY_ROWS_PER_INSERT rows per statement. */
-function insertKeys(db: Database.Database, statements: ReturnType<typeof prepare>, rows: number[]): void {
+/** Inserts the (epoch, key hash, index) triples flattened in `rows`, KEY_ROWS_PER_INSERT rows a statement. */
+function insertKeys(db: Database.Database, rows: number[]): void {
   let byCount = keyInserts.get(db);
   if (!byCount) keyInserts.set(db, (byCount = new Map<number, Database.Statement>()));
-  for (let start = 0; start < rows.length; start += 2 * KEY_ROWS_PER_INSERT) {
-    const chunk = rows.slice(start, start + 2 * KEY_ROWS_PER_INSERT);
-    const count = chunk.length / 2;
-    if (count === 1) {
-      statements.insertKey.run(chunk[0], chunk[1]);
-      continue;
-    }
+  for (let start = 0; start < rows.length; start += 3 * KEY_ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + 3 * KEY_ROWS_PER_INSERT);
+    const count = chunk.length / 3;
     let statement = byCount.get(count);
     if (!statement) {
-      const values = Array.from({ length: count }, () => '(?, ?)').join(', ');
-      statement = db.prepare(`INSERT OR IGNORE INTO search_index (key_hash, idx) VALUES ${values}`);
+      const values = Array.from({ length: count }, () => '(?, ?, ?)').join(', ');
+      statement = db.prepare(`INSERT OR IGNORE INTO search_index (epoch, key_hash, idx) VALUES ${values}`);
       byCount.set(count, statement);
     }
     statement.run(chunk);
   }
-}
-
-function findLeaf(
-  statements: ReturnType<typeof prepare>,
-  prefix: number,
-  leafHash: Uint8Array,
-): LeafRow | undefined {
-  return (statements.leafByPrefix.get(prefix, leafHash) ?? statements.leafWithoutPrefix.get(leafHash)) as
-    LeafRow | undefined;
 }
 
 function integrationConflict(expected: number, stored: number): LogError {
