@@ -14,7 +14,7 @@ import { encodeUtf8 } from './encoding.ts';
  */
 export function canonicalizeJson(value: unknown): string {
   const parts: string[] = [];
-  write(value, 'value', parts, new Set<object>(), 0);
+  write(value, ROOT, parts, new Set<object>(), 0);
   return parts.join('');
 }
 
@@ -26,12 +26,26 @@ export function canonicalizeJsonBytes(value: unknown): Uint8Array {
 /** Nesting deeper than this is refused rather than risking a stack overflow on hostile input. */
 const MAX_DEPTH = 512;
 
-/** A UTF-16 surrogate that is not part of a pair (I-JSON, RFC 7493 §2.1, forbids them). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function write(value: unknown, path: string, parts: string[], ancestors: Set<object>, depth: number): void {
+/** Where a value sits, spelled out (`value.spec[0]`) only for an error message. */
+interface Path {
+  readonly parent: Path | undefined;
+  readonly key: string | number;
+}
+
+const ROOT: Path = { parent: undefined, key: 'value' };
+
+function formatPath(path: Path): string {
+  const { parent, key } = path;
+  if (parent === undefined) return String(key);
+  if (typeof key === 'number') return `${formatPath(parent)}[${key}]`;
+  return IDENTIFIER.test(key)
+    ? `${formatPath(parent)}.${key}`
+    : `${formatPath(parent)}[${JSON.stringify(key)}]`;
+}
+
+function write(value: unknown, path: Path, parts: string[], ancestors: Set<object>, depth: number): void {
   if (typeof value === 'string') parts.push(serializeString(value, path));
   else if (typeof value === 'number') parts.push(serializeNumber(value, path));
   else if (typeof value === 'boolean') parts.push(value ? 'true' : 'false');
@@ -43,7 +57,7 @@ function write(value: unknown, path: string, parts: string[], ancestors: Set<obj
 
 function writeContainer(
   value: object,
-  path: string,
+  path: Path,
   parts: string[],
   ancestors: Set<object>,
   depth: number,
@@ -55,7 +69,7 @@ function writeContainer(
     parts.push('[');
     for (let index = 0; index < value.length; index++) {
       if (index > 0) parts.push(',');
-      write(value[index] as unknown, `${path}[${index}]`, parts, ancestors, depth + 1);
+      write(value[index] as unknown, { parent: path, key: index }, parts, ancestors, depth + 1);
     }
     parts.push(']');
   } else {
@@ -69,12 +83,13 @@ function writeContainer(
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record).sort();
     parts.push('{');
-    keys.forEach((key, index) => {
-      const childPath = IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!;
+      const childPath = { parent: path, key };
       if (index > 0) parts.push(',');
       parts.push(serializeString(key, childPath), ':');
       write(record[key], childPath, parts, ancestors, depth + 1);
-    });
+    }
     parts.push('}');
   }
   ancestors.delete(value);
@@ -82,20 +97,20 @@ function writeContainer(
 
 /**
  * RFC 8785 §3.2.2.2: the ECMAScript JSON string serialization (short escapes for \b \t \n \f \r,
- * lower-case \u00xx for other control characters, everything else verbatim).
+ * lower-case \u00xx for other control characters, everything else verbatim). I-JSON (RFC 7493 §2.1)
+ * forbids lone surrogates.
  */
-function serializeString(text: string, path: string): string {
-  if (LONE_SURROGATE.test(text))
-    throw invalid(path, 'expected well-formed UTF-16, received a lone surrogate');
+function serializeString(text: string, path: Path): string {
+  if (!text.isWellFormed()) throw invalid(path, 'expected well-formed UTF-16, received a lone surrogate');
   return JSON.stringify(text);
 }
 
 /** RFC 8785 §3.2.2.3: the ECMAScript Number-to-String algorithm; -0 becomes 0. */
-function serializeNumber(value: number, path: string): string {
+function serializeNumber(value: number, path: Path): string {
   if (!Number.isFinite(value)) throw invalid(path, `expected a finite number, received ${String(value)}`);
   return String(value);
 }
 
-function invalid(path: string, message: string): CoreError {
-  return new CoreError('CORE_JSON_INVALID', `${path}: ${message}`);
+function invalid(path: Path, message: string): CoreError {
+  return new CoreError('CORE_JSON_INVALID', `${formatPath(path)}: ${message}`);
 }

@@ -1,4 +1,4 @@
-import { decodeBase64, describeError, encodeBase64, encodeUtf8, parseJson } from '../../core/index.ts';
+import { decodeBase64, describeError, encodeUtf8, parseJson } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
 import { assertAlgorithmPermitted } from './algorithm-policy.ts';
 import { assertEnvelopeLength, type ResolvedEntryLimits } from './entry-limits.ts';
@@ -76,7 +76,7 @@ export function parseDsseV001(proposal: unknown, limits: ResolvedEntryLimits): D
       payloadHash: { algorithm: 'sha256', value: sha256Hex(payload) },
       signatures: sorted.map(({ signature, verifier }) => ({
         signature: signature.id,
-        verifier: encodeBase64(encodeUtf8(verifier.canonicalPem)),
+        verifier: verifier.canonicalPemBase64,
       })),
     },
   };

@@ -1,4 +1,4 @@
-import { decodeBase64, decodeHex, encodeBase64, encodeUtf8 } from '../../core/index.ts';
+import { decodeBase64, decodeHex, encodeBase64 } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
 import { assertAlgorithmPermitted, digestLength } from './algorithm-policy.ts';
 import { verifyDigestSignature } from './digest-signature.ts';
@@ -52,7 +52,7 @@ export function parseHashedRekordV001(proposal: unknown): HashedRekordV001Entry 
       data: { hash: { algorithm, value } },
       signature: {
         content: encodeBase64(signature),
-        publicKey: { content: encodeBase64(encodeUtf8(key.canonicalPem)) },
+        publicKey: { content: key.canonicalPemBase64 },
       },
     },
   });

@@ -93,7 +93,7 @@ function canonicalSignature(
 ): IntotoV002Signature {
   const canonical = {
     sig: encodeBase64(encodeUtf8(text)),
-    publicKey: encodeBase64(encodeUtf8(key.canonicalPem)),
+    publicKey: key.canonicalPemBase64,
   };
   return signature.keyid ? { keyid: signature.keyid, ...canonical } : canonical;
 }

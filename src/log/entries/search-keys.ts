@@ -1,4 +1,4 @@
-import { assertNever, decodeBase64, encodeHex, encodeUtf8 } from '../../core/index.ts';
+import { assertNever, decodeBase64, decodeUtf8, encodeHex } from '../../core/index.ts';
 import { hashFromProto } from './algorithm-policy.ts';
 import { dsseV001Verifiers } from './dsse-v001.ts';
 import { dsseV002Verifiers } from './dsse-v002.ts';
@@ -6,7 +6,6 @@ import type { EntrySearchKeys, EnvelopePayload, RekorEntry } from './entry.types
 import { hashedRekordV001Verifier } from './hashedrekord-v001.ts';
 import { hashedRekordV002Verifier } from './hashedrekord-v002.ts';
 import { subjectAlternativeNames } from './internal/certificate-names.ts';
-import { sha256Hex } from './internal/digest.ts';
 import { intotoV002Verifiers } from './intoto-v002.ts';
 import type { VerifierKey } from './verifier-key.ts';
 
@@ -66,7 +65,7 @@ export function entrySearchKeys(entry: RekorEntry): EntrySearchKeys {
   if (entry.envelope !== undefined) artifacts.push(...statementDigests(entry.envelope));
   return Object.freeze({
     artifactHashes: unique(artifacts),
-    publicKeyHashes: unique(verifiers.map((key) => sha256Hex(encodeUtf8(key.canonicalPem)))),
+    publicKeyHashes: unique(verifiers.map((key) => key.canonicalPemSha256)),
     subjects: unique(
       verifiers.flatMap((key) => (key.source === 'certificate' ? subjectAlternativeNames(key.der) : [])),
     ),
@@ -82,7 +81,7 @@ function statementDigests(envelope: EnvelopePayload): string[] {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
   let statement: unknown;
   try {
-    statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload));
+    statement = JSON.parse(decodeUtf8(envelope.payload));
   } catch {
     return [];
   }

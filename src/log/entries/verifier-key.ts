@@ -1,4 +1,4 @@
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { decodeBase64, decodePem, decodeUtf8, describeError, encodePem } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
 import { isSingleDerElement, sameBytes } from './internal/der.ts';
@@ -29,6 +29,10 @@ export interface VerifierKey {
    * MarshalPublicKeyToPEM).
    */
   readonly canonicalPem: string;
+  /** Base64 of `canonicalPem`'s UTF-8: how dsse and hashedrekord v0.0.1 bodies carry it. */
+  readonly canonicalPemBase64: string;
+  /** Hex SHA-256 of `canonicalPem`: the key's search-index key (`/api/v1/index/retrieve`). */
+  readonly canonicalPemSha256: string;
 }
 
 const PEM_LABELS = { CERTIFICATE: 'certificate', 'PUBLIC KEY': 'publicKey' } as const;
@@ -47,6 +51,7 @@ export function parsePemVerifier(pem: string, field: string): VerifierKey {
 const RECENT_VERIFIERS = 512;
 const recentPemVerifiers = new Map<string, VerifierKey>();
 const recentDerVerifiers = new Map<string, VerifierKey>();
+const recentBase64PemVerifiers = new Map<string, VerifierKey>();
 
 /** The cached verifier under `key`, or `parse()`'s, remembered; least recently used dropped first. */
 function remembered(cache: Map<string, VerifierKey>, key: string, parse: () => VerifierKey): VerifierKey {
@@ -99,6 +104,11 @@ function parsePemVerifierUncached(pem: string, field: string): VerifierKey {
 
 /** Parses the Rekor v1 form: base64 of the PEM text of a certificate or public key. */
 export function parseBase64PemVerifier(content: string, field: string): VerifierKey {
+  // Keyed by the base64 as sent: the same key arrives the same way with every entry it signs.
+  return remembered(recentBase64PemVerifiers, content, () => parseBase64PemVerifierUncached(content, field));
+}
+
+function parseBase64PemVerifierUncached(content: string, field: string): VerifierKey {
   let pem: string;
   try {
     pem = decodeUtf8(decodeBase64(content, field), field);
@@ -144,10 +154,10 @@ function parseDerVerifierUncached(
   const spki = new Uint8Array(key.export({ type: 'spki', format: 'der' }));
   if (certificate !== undefined) {
     const raw = new Uint8Array(certificate.raw);
-    return freeze({ source, key, algorithm, spki, der: raw, canonicalPem: encodePem('CERTIFICATE', raw) });
+    return withCanonicalPem({ source, key, algorithm, spki, der: raw }, encodePem('CERTIFICATE', raw));
   }
   if (algorithm.type === 'ecdsa') rejectCompressedPoint(key, der, spki, field);
-  return freeze({ source, key, algorithm, spki, der: spki, canonicalPem: encodePem('PUBLIC KEY', spki) });
+  return withCanonicalPem({ source, key, algorithm, spki, der: spki }, encodePem('PUBLIC KEY', spki));
 }
 
 const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
@@ -196,6 +206,16 @@ function rejectCompressedPoint(key: KeyObject, der: Uint8Array, spki: Uint8Array
   }
 }
 
-function freeze(value: VerifierKey): VerifierKey {
-  return Object.freeze(value);
+/** The verifier with its canonical PEM and the forms entries and the search index derive from it, frozen. */
+function withCanonicalPem(
+  value: Omit<VerifierKey, 'canonicalPem' | 'canonicalPemBase64' | 'canonicalPemSha256'>,
+  canonicalPem: string,
+): VerifierKey {
+  const bytes = Buffer.from(canonicalPem, 'utf8');
+  return Object.freeze({
+    ...value,
+    canonicalPem,
+    canonicalPemBase64: bytes.toString('base64'),
+    canonicalPemSha256: createHash('sha256').update(bytes).digest('hex'),
+  });
 }
