@@ -5,6 +5,7 @@
 //   npm run bench:log                                  both storages
 //   SIGIL_BENCH_STORAGE=postgres npm run bench:log     one of them
 //   SIGIL_BENCH_KINDS=dsse,v2 SIGIL_BENCH_SECONDS=5  only the kinds whose names contain a word, shorter runs
+//   SIGIL_BENCH_RUNS=5                               measured runs per kind (default 3; the median is printed)
 //   SIGIL_BENCH_PROFILE=/tmp/prof                    CPU profile of the server, written when it stops
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,7 +21,9 @@ import { report } from './report.ts';
 const CLIENTS = 64;
 const THREADS = 2;
 const WARMUP_SECONDS = 2;
-const SECONDS = Number(process.env.SIGIL_BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.SIGIL_BENCH_SECONDS ?? 6);
+/** Measured runs per kind; the median is printed (this VM's throughput varies ±20 % run to run). */
+const RUNS = Number(process.env.SIGIL_BENCH_RUNS ?? 3);
 
 interface Signer {
   key: KeyObject;
@@ -109,13 +112,15 @@ interface WrkResult {
 /**
  * Drives `kind` with wrk: 64 connections, each sending the next unused body as soon as its last
  * response arrived. wrk is C; a Node client would take most of a core of this 2-core machine from the
- * server it measures. Bodies are signed beforehand, enough for the run at 2× the target.
+ * server it measures. Bodies are signed beforehand, enough for every run at 2× the target; each run
+ * sends its own slice of them.
  */
 async function drive(
   sigil: RunningSigil,
   kind: Kind,
   target: number,
 ): Promise<{
+  rates: number[];
   rate: number;
   p99: number;
   errors: number;
@@ -126,7 +131,8 @@ async function drive(
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
   const warmupCount = Math.ceil(target * 2 * WARMUP_SECONDS);
-  const count = Math.ceil(target * 2 * SECONDS) + warmupCount;
+  const perRun = Math.ceil(target * 2 * SECONDS);
+  const count = perRun * RUNS + warmupCount;
   const bodies = Array.from({ length: count }, (_, i) => makeBody(kind, signers[i % signers.length]!));
   const file = join(await mkdtemp(join(tmpdir(), 'sigil-bench-')), 'bodies.jsonl');
   await writeFile(file, bodies.join('\n') + '\n');
@@ -151,19 +157,25 @@ async function drive(
     // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
     await wrk(WARMUP_SECONDS, count - warmupCount);
     const before = await scrape(sigil);
-    const output = await wrk(SECONDS, 0);
+    const results: WrkResult[] = [];
+    for (let index = 0; index < RUNS; index++) {
+      const output = await wrk(SECONDS, index * perRun);
+      const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
+      if (!line) throw new Error(`wrk printed no result line:\n${output}`);
+      results.push(JSON.parse(line) as WrkResult);
+      if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
+    }
     const after = await scrape(sigil);
-    const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
-    if (!line) throw new Error(`wrk printed no result line:\n${output}`);
-    const result = JSON.parse(line) as WrkResult;
-    if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
-    const created = result.requests - result.statusErrors - result.socketErrors;
+    const createdIn = (result: WrkResult) => result.requests - result.statusErrors - result.socketErrors;
+    const created = results.reduce((sum, result) => sum + createdIn(result), 0);
+    const rates = results.map((result) => createdIn(result) / (result.durationMicros / 1e6));
     const spent = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
     const cpu = spent('sigil_process_cpu_seconds_total');
     return {
-      rate: created / (result.durationMicros / 1e6),
-      p99: result.p99Micros / 1e6,
-      errors: result.statusErrors + result.socketErrors,
+      rates,
+      rate: median(rates),
+      p99: median(results.map((result) => result.p99Micros / 1e6)),
+      errors: results.reduce((sum, result) => sum + result.statusErrors + result.socketErrors, 0),
       cpuPerEntry: cpu / created,
       verifyShare: spent('sigil_log_signature_verify_seconds_total') / cpu,
       admissionShare: spent('sigil_log_admission_seconds_total') / cpu,
@@ -174,6 +186,11 @@ async function drive(
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 /** The server's Prometheus counters and gauges without labels, by name. */
 async function scrape(sigil: RunningSigil): Promise<Map<string, number>> {
@@ -201,13 +218,15 @@ async function benchmark(label: string, args: string[]): Promise<void> {
     const only = process.env.SIGIL_BENCH_KINDS?.split(',');
     for (const kind of Object.keys(targets) as Kind[]) {
       if (only && !only.some((word) => kind.includes(word))) continue;
-      const { rate, p99, errors, cpuPerEntry, verifyShare, admissionShare } = await drive(
+      const { rates, rate, p99, errors, cpuPerEntry, verifyShare, admissionShare } = await drive(
         sigil,
         kind,
         targets[kind],
       );
-      report(`http ${kind} entries/s, ${label}`, rate, { atLeast: targets[kind] });
-      report(`http ${kind} p99 latency s, ${label}`, p99, { atMost: 1 });
+      const runs =
+        rates.length > 1 ? `, median of ${rates.map((value) => Math.round(value)).join(' / ')}` : '';
+      report(`http ${kind} entries/s, ${label}${runs}`, rate, { atLeast: targets[kind] });
+      report(`http ${kind} p99 latency s, ${label}${runs ? ', median' : ''}`, p99, { atMost: 1 });
       const micros = (seconds: number) => `${Math.round(seconds * 1e6).toLocaleString('en-US')} µs`;
       process.stdout.write(
         `  server CPU ${micros(cpuPerEntry)} per entry; on the worker threads (wall clock), verifying ` +
