@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HashedRekordSigner, postJson } from '../tools/rekor-entries.ts';
-import { DELETE, mutate, seeded, unrefusedRequests } from '../tools/malformed.ts';
+import { fieldCases, mutate, seeded, truncatedCases, unrefusedRequests } from '../tools/malformed.ts';
 import { startSigil, type RunningSigil } from '../tools/sigil-process.ts';
 
 const HOSTILE_VALUES: unknown[] = [
@@ -37,20 +37,10 @@ const PATHS = [
 function malformedRequests(signer: HashedRekordSigner, random: () => number): [string, unknown][] {
   const valid = signer.v2Request(Buffer.from('valid'));
   const text = JSON.stringify(valid);
-  const requests: [string, unknown][] = [];
-  for (const path of PATHS) {
-    requests.push([`${path.join('.')} deleted`, mutate(valid, path, DELETE)]);
-    for (const value of HOSTILE_VALUES) {
-      requests.push([
-        `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 20)}`,
-        mutate(valid, path, value),
-      ]);
-    }
-  }
-  for (let i = 0; i < 200; i++) {
-    const cut = 1 + Math.floor(random() * (text.length - 2));
-    requests.push([`JSON truncated at ${cut}`, text.slice(0, cut)]);
-  }
+  const requests: [string, unknown][] = [
+    ...fieldCases(valid, PATHS, HOSTILE_VALUES),
+    ...truncatedCases(text, 200, random),
+  ];
   for (let i = 0; i < 180; i++) {
     // Change one byte of the signature, digest or key: valid shapes that must not verify.
     const copy = structuredClone(valid);

@@ -25,6 +25,29 @@ export function mutate(value: object, path: readonly string[], replacement: unkn
   return copy;
 }
 
+/** Named requests: `valid` with each field at `paths` deleted, then replaced by each of `hostile`. */
+export function fieldCases(
+  valid: object,
+  paths: readonly (readonly string[])[],
+  hostile: readonly unknown[],
+): [string, unknown][] {
+  return paths.flatMap((path): [string, unknown][] => [
+    [`${path.join('.')} deleted`, mutate(valid, path, DELETE)],
+    ...hostile.map((value): [string, unknown] => [
+      `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 20)}`,
+      mutate(valid, path, value),
+    ]),
+  ]);
+}
+
+/** `count` named requests: `text` cut at random places (never empty, never whole). */
+export function truncatedCases(text: string, count: number, random: () => number): [string, unknown][] {
+  return Array.from({ length: count }, (): [string, unknown] => {
+    const cut = 1 + Math.floor(random() * (text.length - 2));
+    return [`JSON truncated at ${cut}`, text.slice(0, cut)];
+  });
+}
+
 /**
  * POSTs each named request to `url`, 16 at a time, and returns a line for every one not answered with
  * a 4xx carrying a string `code` and a non-empty `message`.
