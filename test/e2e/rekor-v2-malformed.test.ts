@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HashedRekordSigner, postJson } from '../tools/rekor-entries.ts';
-import { fieldCases, mutate, seeded, truncatedCases, unrefusedRequests } from '../tools/malformed.ts';
+import {
+  fieldCases,
+  HOSTILE_JSON_VALUES,
+  mutate,
+  seeded,
+  truncatedCases,
+  unrefusedRequests,
+} from '../tools/malformed.ts';
 import { startSigil, type RunningSigil } from '../tools/sigil-process.ts';
 
-const HOSTILE_VALUES: unknown[] = [
-  null,
-  0,
-  -1,
-  1.5,
-  true,
-  '',
-  'x',
-  '!!!!',
-  [],
-  {},
-  ['a'],
-  { a: 1 },
-  '\u0000',
-  1e308,
-];
+const HOSTILE_VALUES = HOSTILE_JSON_VALUES;
 
 /** Every field path of the valid request, to replace or delete. */
 const PATHS = [

@@ -11,6 +11,24 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/** Values of every JSON type and a few awkward strings, put in place of fields that expect others. */
+export const HOSTILE_JSON_VALUES: readonly unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  '',
+  'x',
+  '!!!!',
+  [],
+  {},
+  ['a'],
+  { a: 1 },
+  '\u0000',
+  1e308,
+];
+
 /** Marks a field to delete in `mutate`. */
 export const DELETE = Symbol('delete');
 

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS leaf_filters (
 `;
 
 /** The first 6 bytes of a leaf hash as an integer. */
-export function hashPrefix(leafHash: Uint8Array): number {
+function hashPrefix(leafHash: Uint8Array): number {
   return Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength).readUIntBE(0, 6);
 }
 
