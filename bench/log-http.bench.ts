@@ -11,11 +11,9 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../test/tools/postgres.ts';
-import { run } from '../test/tools/service.ts';
-import { toolPath } from '../test/tools/tools.ts';
 import { startSigil, type RunningSigil } from '../test/tools/sigil-process.ts';
+import { median, runWrk, scrape, type WrkResult } from './http-load.ts';
 import { report } from './report.ts';
 
 const CLIENTS = 64;
@@ -99,16 +97,6 @@ function makeBody(kind: Kind, signer: Signer): string {
   }
 }
 
-/** wrk's figures for one run (bench/wrk/post-bodies.lua prints them). */
-interface WrkResult {
-  requests: number;
-  durationMicros: number;
-  statusErrors: number;
-  socketErrors: number;
-  p50Micros: number;
-  p99Micros: number;
-}
-
 /**
  * Drives `kind` with wrk: 64 connections, each sending the next unused body as soon as its last
  * response arrived. wrk is C; a Node client would take most of a core of this 2-core machine from the
@@ -137,21 +125,15 @@ async function drive(
   const file = join(await mkdtemp(join(tmpdir(), 'sigil-bench-')), 'bodies.jsonl');
   await writeFile(file, bodies.join('\n') + '\n');
   const wrk = (seconds: number, offset: number) =>
-    run(toolPath('wrk'), [
-      `-t${THREADS}`,
-      `-c${CLIENTS}`,
-      `-d${seconds}s`,
-      '--timeout',
-      '10s',
-      '-s',
-      fileURLToPath(new URL('./wrk/post-bodies.lua', import.meta.url)),
-      sigil.url,
-      '--',
+    runWrk({
+      url: sigil.url,
       path,
-      file,
-      String(THREADS),
-      String(offset),
-    ]);
+      bodiesFile: file,
+      connections: CLIENTS,
+      threads: THREADS,
+      seconds,
+      offset,
+    });
   try {
     // Warm-up, not measured: the first requests compile the server's code paths (JIT, lazily loaded
     // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
@@ -159,10 +141,8 @@ async function drive(
     const before = await scrape(sigil);
     const results: WrkResult[] = [];
     for (let index = 0; index < RUNS; index++) {
-      const output = await wrk(SECONDS, index * perRun);
-      const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
-      if (!line) throw new Error(`wrk printed no result line:\n${output}`);
-      results.push(JSON.parse(line) as WrkResult);
+      const { result, output } = await wrk(SECONDS, index * perRun);
+      results.push(result);
       if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     }
     const after = await scrape(sigil);
@@ -186,22 +166,6 @@ async function drive(
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** The server's Prometheus counters and gauges without labels, by name. */
-async function scrape(sigil: RunningSigil): Promise<Map<string, number>> {
-  const text = await (await fetch(`${sigil.url}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+) ([0-9.e+-]+)$/.exec(line);
-    if (match) values.set(match[1]!, Number(match[2]));
-  }
-  return values;
-}
 
 async function benchmark(label: string, args: string[]): Promise<void> {
   const profile = process.env.SIGIL_BENCH_PROFILE;

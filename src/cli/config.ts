@@ -13,6 +13,7 @@ export interface ServerFlags {
   publicUrl?: string;
   maxBodyBytes?: string;
   admissionWorkers?: string;
+  caConfig?: string;
 }
 
 export interface ServerConfig {
@@ -30,6 +31,10 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Worker threads that validate and verify log entries; 0 verifies on the main thread. */
   admissionWorkers: number;
+  /** A Fulcio-shaped OIDC issuer config file for the CA; undefined trusts the development issuer. */
+  caConfig: string | undefined;
+  /** The CA keys' passphrase (SIGIL_CA_PASSPHRASE); undefined uses a generated one in the state folder. */
+  caPassphrase: string | undefined;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -48,7 +53,8 @@ export const DEFAULT_ADMISSION_WORKERS = Math.max(1, availableParallelism() - 1)
 /**
  * Resolves flags and environment into a validated, frozen configuration. Precedence: flag, then
  * environment (`SIGIL_STATE`, `SIGIL_HOST`, `SIGIL_PORT`, `SIGIL_LOG_LEVEL`, `SIGIL_DATABASE`,
- * `SIGIL_PUBLIC_URL`, `SIGIL_MAX_BODY_BYTES`, `SIGIL_ADMISSION_WORKERS`), then default.
+ * `SIGIL_PUBLIC_URL`, `SIGIL_MAX_BODY_BYTES`, `SIGIL_ADMISSION_WORKERS`, `SIGIL_CA_CONFIG`; the CA
+ * passphrase only from `SIGIL_CA_PASSPHRASE`, never a flag), then default.
  */
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
   const stateDir = resolve(flags.state ?? env.SIGIL_STATE ?? defaultStateDir(env));
@@ -91,6 +97,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv):
     publicUrl: publicUrl?.replace(/\/$/, ''),
     maxBodyBytes,
     admissionWorkers,
+    caConfig: flags.caConfig ?? env.SIGIL_CA_CONFIG,
+    caPassphrase: env.SIGIL_CA_PASSPHRASE || undefined,
   });
 }
 

@@ -9,6 +9,8 @@ import {
   type ServerFlags,
 } from './config.ts';
 import { createLogger } from './logger.ts';
+import { addCaCommands } from './ca-commands.ts';
+import { addClientCommands } from './client-commands.ts';
 import { addLogCommands } from './log-commands.ts';
 import { formatUp, startAll, type UpSummary } from './up.ts';
 import { readVersion } from './version.ts';
@@ -45,6 +47,10 @@ export function addServerOptions(command: Command): Command {
       '--admission-workers <n>',
       'threads that verify log entries, 0 for the main thread (env SIGIL_ADMISSION_WORKERS; default one per CPU beyond the first)',
     )
+    .option(
+      '--ca-config <file>',
+      "the CA's OIDC issuers, Fulcio's config shape in YAML or JSON (env SIGIL_CA_CONFIG; default: trust the development issuer)",
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (env SIGIL_LOG_LEVEL; default info)').choices(LOG_LEVELS),
     );
@@ -70,6 +76,7 @@ export function buildProgram(io: CliIo): Command {
       endpoints: running.endpoints,
       log: running.log,
       rekorV1: running.rekorV1,
+      ca: running.ca,
     };
     io.stdout(config.json ? `${JSON.stringify(summary)}\n` : formatUp(summary));
     const signal = await io.untilStopped();
@@ -79,6 +86,8 @@ export function buildProgram(io: CliIo): Command {
   });
 
   addLogCommands(program, io);
+  addCaCommands(program, io);
+  addClientCommands(program, io);
 
   program
     .command('version')

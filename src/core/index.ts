@@ -28,3 +28,17 @@ export { systemClock, fixedClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { silentLogger } from './logger.ts';
 export type { Logger, LogFn } from './logger.ts';
+export {
+  DerSyntaxError,
+  DerTag,
+  contentBytes,
+  decodeOid,
+  elementBytes,
+  encodeElement,
+  encodeOid,
+  isSingleDerElement,
+  readChildren,
+  readElement,
+  readWhole,
+} from './der.ts';
+export type { DerElement } from './der.ts';

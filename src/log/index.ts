@@ -21,8 +21,12 @@ export type { SqliteStorageOptions } from './storage/sqlite.ts';
 export { PostgresStorage } from './storage/postgres.ts';
 export type { PostgresStorageOptions } from './storage/postgres.ts';
 export type {
+  BuiltLeaf,
+  IndexedLeaf,
+  LeafToSequence,
   LogStorage,
   NewLeaf,
+  StoredObject,
   SequenceOutcome,
   StoredLeaf,
   StoredTile,

@@ -1,5 +1,5 @@
 import { LogError } from './errors.ts';
-import type { LogStorage, NewLeaf, SequenceOutcome } from './storage/storage.types.ts';
+import type { LeafToSequence, LogStorage, SequenceOutcome } from './storage/storage.types.ts';
 
 export interface SequencerOptions {
   /** Most leaves written in one transaction. Default 8192. */
@@ -19,7 +19,7 @@ export type SequencedLeaf =
   { kind: 'added'; index: number; integratedTime: number } | Extract<SequenceOutcome, { kind: 'duplicate' }>;
 
 interface Pending {
-  leaf: NewLeaf;
+  leaf: LeafToSequence;
   resolve: (outcome: SequencedLeaf) => void;
   reject: (error: unknown) => void;
 }
@@ -72,7 +72,7 @@ export class Sequencer {
   }
 
   /** Resolves with the leaf's index once durable; LOG_OVERLOADED when the queue is full. */
-  add(leaf: NewLeaf): Promise<SequencedLeaf> {
+  add(leaf: LeafToSequence): Promise<SequencedLeaf> {
     if (this.#closed) return Promise.reject(new LogError('LOG_CLOSED', 'the log is shutting down'));
     if (this.pending >= this.#options.maxPending) {
       return Promise.reject(

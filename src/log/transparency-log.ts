@@ -4,7 +4,7 @@ import { LogError } from './errors.ts';
 import { Integrator, type IntegratorOptions } from './integrator.ts';
 import { Publisher } from './publisher.ts';
 import { Sequencer, type SequencedLeaf, type SequencerOptions } from './sequencer.ts';
-import type { LogStorage, NewLeaf, StoredCheckpoint, TreeState } from './storage/storage.types.ts';
+import type { LeafToSequence, LogStorage, StoredCheckpoint, TreeState } from './storage/storage.types.ts';
 import { TileReader, storageTileSource, type TileReaderOptions } from './tile-reader.ts';
 
 export interface TransparencyLogOptions {
@@ -83,16 +83,21 @@ export class TransparencyLog {
     return log;
   }
 
-  /** Resolves with the entry's index once it is durable (or the existing index of an identical entry). */
-  append(leaf: NewLeaf): Promise<SequencedLeaf> {
+  /**
+   * Resolves with the entry's index once it is durable (or the existing index of an identical entry).
+   * An IndexedLeaf is built at the index it is given and is never a duplicate.
+   */
+  append(leaf: LeafToSequence): Promise<SequencedLeaf> {
     return this.#sequencer.add(leaf);
   }
 
   /** Appends, waits for a covering checkpoint, and proves inclusion in it. */
-  async appendAndProve(leaf: NewLeaf): Promise<ProvenEntry> {
+  async appendAndProve(leaf: LeafToSequence): Promise<ProvenEntry> {
     const outcome = await this.append(leaf);
     const checkpoint = await this.waitForCheckpoint(outcome.index + 1);
-    const proof = await this.inclusionProof(outcome.index, checkpoint, leaf.leafHash);
+    // An indexed leaf is deterministic: building it again gives the hash that was stored.
+    const leafHash = 'atIndex' in leaf ? leaf.atIndex(outcome.index).leafHash : leaf.leafHash;
+    const proof = await this.inclusionProof(outcome.index, checkpoint, leafHash);
     return { outcome, checkpoint, proof };
   }
 

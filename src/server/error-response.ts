@@ -48,7 +48,32 @@ const STATUS_BY_SUFFIX: readonly [RegExp, number][] = [
   [/_(INVALID|MISSING|UNSUPPORTED)$/, 400],
 ];
 
+/** Codes whose status their suffix would get wrong; looked up before STATUS_BY_SUFFIX. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  // An identity token the CA does not accept (Fulcio answers codes.Unauthenticated).
+  CA_TOKEN_EXPIRED: 401,
+  CA_TOKEN_NOT_YET_VALID: 401,
+  CA_TOKEN_AUDIENCE: 401,
+  CA_TOKEN_ALGORITHM: 401,
+  CA_ISSUER_UNKNOWN: 401,
+  CA_EMAIL_UNVERIFIED: 401,
+  CA_CLAIM_MISSING: 401,
+  CA_CLAIM_INVALID: 401,
+  // The token's issuer answered with a discovery document or JWKS the CA cannot use.
+  CA_ISSUER_INVALID: 502,
+  // The CA's own issuer configuration; not the caller's fault.
+  CA_CONFIG_INVALID: 500,
+  // A certificate chain the CT log refuses is a bad request, whatever its suffix says (RFC 6962 §4).
+  CT_CHAIN_EMPTY: 400,
+  CT_CHAIN_TOO_LONG: 400,
+  CT_CERTIFICATE_TOO_LARGE: 400,
+  CT_CHAIN_UNTRUSTED: 400,
+  CT_PRECERT_EXPECTED: 400,
+  CT_PRECERT_UNEXPECTED: 400,
+};
+
 export function statusForCode(code: string): number {
+  if (Object.hasOwn(STATUS_BY_CODE, code)) return STATUS_BY_CODE[code]!;
   for (const [pattern, status] of STATUS_BY_SUFFIX) if (pattern.test(code)) return status;
   return 500;
 }

@@ -1,6 +1,6 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from '../core/index.ts';
-import { toErrorResponse } from './error-response.ts';
+import { toErrorResponse, type ErrorResponse } from './error-response.ts';
 import { ServerError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -20,7 +20,9 @@ export interface FastPostRoute {
   /** Most requests in progress at once; more get 503 SERVER_OVERLOADED with Retry-After. */
   maxConcurrent: number;
   /** Answers the request body; a thrown error is answered as toErrorResponse maps it. */
-  handle(body: Uint8Array): Promise<FastResponse>;
+  handle(body: Uint8Array, headers: IncomingHttpHeaders): Promise<FastResponse>;
+  /** The body of an error answer, from toErrorResponse's (e.g. Fulcio's `{code, message, details}`). */
+  errorBody?: (answer: ErrorResponse) => unknown;
   /** Told each response's status once it is sent (e.g. append metrics). */
   onResponse?: (status: number) => void;
 }
@@ -78,7 +80,7 @@ function serve(
   });
   const fail = (error: unknown): void => {
     const answer = toErrorResponse(error, logger.child({ method: 'POST', path: route.path }));
-    send(response, answer.status, answer.headers, answer.body);
+    send(response, answer.status, answer.headers, route.errorBody ? route.errorBody(answer) : answer.body);
   };
   if (entry.inFlight >= route.maxConcurrent) {
     request.resume(); // read and drop the body, so the connection stays usable
@@ -95,7 +97,7 @@ function serve(
   readBody(request, route.maxBodyBytes).then(
     (body) =>
       route
-        .handle(body)
+        .handle(body, request.headers)
         .then((answer) => send(response, answer.status, answer.headers ?? {}, answer.body))
         .catch(fail),
     (error: unknown) => {

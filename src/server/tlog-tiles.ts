@@ -10,15 +10,24 @@ import type { TransparencyLog } from '../log/index.ts';
 import { ServerError } from './errors.ts';
 
 /** Content at a tile path never changes (a wider partial tile has another path): cache it for a year. */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export interface TlogTilesRouterOptions {
+  /**
+   * Serve `/tile/entries/...` entry bundles. Default true; a static-ct-api log serves `/tile/data/...`
+   * instead (ctlog-routes.ts).
+   */
+  entryBundles?: boolean;
+}
 
 /**
  * C2SP tlog-tiles reads of one log: `GET /checkpoint`, `GET /tile/<L>/<N>[.p/<W>]` and
  * `GET /tile/entries/<N>[.p/<W>]` (entry bundles: each entry as a big-endian u16 length, then its
  * bytes). Mount it at the log's prefix.
  */
-export function createTlogTilesRouter(log: TransparencyLog): Router {
+export function createTlogTilesRouter(log: TransparencyLog, options: TlogTilesRouterOptions = {}): Router {
   const router = express.Router();
+  const entryBundles = options.entryBundles ?? true;
 
   router.get('/checkpoint', (_request, response) => {
     const checkpoint = log.latestCheckpoint();
@@ -27,7 +36,8 @@ export function createTlogTilesRouter(log: TransparencyLog): Router {
     response.set('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(checkpoint.note);
   });
 
-  router.get(/^\/tile\/entries\/.+$/, async (request, response) => {
+  router.get(/^\/tile\/entries\/.+$/, async (request, response, next) => {
+    if (!entryBundles) return next();
     const { index, width } = parsePath(() => parseEntryBundlePath(request.path.slice(1)));
     const size = log.latestCheckpoint()?.size ?? 0;
     if (width > tileWidth(0, index, size)) throw notFound(request.path, size);

@@ -281,6 +281,31 @@ describe('sqlite storage schema', () => {
     }
   });
 
+  it('migrates a version 3 database in place by adding the objects table', async () => {
+    await withDatabase(async (path) => {
+      const v4 = new SqliteStorage({ path });
+      await v4.open();
+      await v4.sequence([leafOf('v3-a'), leafOf('v3-b')], 1);
+      await v4.close();
+      // Version 3 as it shipped: everything of version 4 but the objects table.
+      const v3 = new Database(path);
+      v3.exec('DROP TABLE objects; PRAGMA user_version = 3;');
+      v3.close();
+
+      const storage = new SqliteStorage({ path });
+      await storage.open();
+      try {
+        assert.equal(await storage.sequencedSize(), 2);
+        assert.deepEqual(await storage.sequence([leafOf('v3-b')], 2), [{ kind: 'duplicate', index: 1 }]);
+        await storage.writeObjects([{ key: new Uint8Array(32), value: new Uint8Array([1, 2, 3]) }]);
+        assert.deepEqual(await storage.readObject(new Uint8Array(32)), new Uint8Array([1, 2, 3]));
+      } finally {
+        await storage.close();
+      }
+      assertCurrentSchema(path);
+    });
+  });
+
   it('refuses a database written by a newer Sigil', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v9-'));
     try {
@@ -293,7 +318,7 @@ describe('sqlite storage schema', () => {
         (error: unknown) =>
           error instanceof LogError &&
           error.code === 'LOG_STORAGE_FAILED' &&
-          /schema version 9 is newer than this Sigil understands \(3\)/.test(error.message),
+          /schema version 9 is newer than this Sigil understands \(4\)/.test(error.message),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -301,11 +326,11 @@ describe('sqlite storage schema', () => {
   });
 });
 
-/** The tables of schema version 3, and nothing left of an older one. */
+/** The tables of schema version 4, and nothing left of an older one. */
 function assertCurrentSchema(path: string): void {
   const db = new Database(path, { readonly: true });
   try {
-    assert.equal(db.pragma('user_version', { simple: true }), 3);
+    assert.equal(db.pragma('user_version', { simple: true }), 4);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     assert.deepEqual(tables.sort(), [
       'checkpoints',
@@ -313,6 +338,7 @@ function assertCurrentSchema(path: string): void {
       'leaf_index',
       'leaf_index_overflow',
       'leaves',
+      'objects',
       'search_index',
       'settings',
       'tiles',

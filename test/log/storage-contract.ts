@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { LogError } from '../../src/log/errors.ts';
-import type { LogStorage, NewLeaf } from '../../src/log/storage/storage.types.ts';
+import type { IndexedLeaf, LogStorage, NewLeaf } from '../../src/log/storage/storage.types.ts';
 
 /** A storage under test and how to get a second handle on the same data (a restart, another node). */
 export interface StorageFixture {
@@ -18,6 +18,20 @@ export function leafOf(text: string, searchKeys: string[] = []): NewLeaf {
     .update(leaf)
     .digest();
   return { leaf, leafHash: new Uint8Array(leafHash), searchKeys };
+}
+
+/** A leaf that names the index it is built for, as a CT entry's `leaf_index` extension does. */
+export function indexedLeafOf(text: string, searchKeys: string[] = []): IndexedLeaf & { built: number[] } {
+  const built: number[] = [];
+  return {
+    built,
+    searchKeys,
+    atIndex(index) {
+      built.push(index);
+      const { leaf, leafHash } = leafOf(`${text}@${index}`);
+      return { leaf, leafHash };
+    },
+  };
 }
 
 /** The behaviour every LogStorage driver must have; run once per driver. */
@@ -140,6 +154,19 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
       });
     });
 
+    it('stores objects by key and keeps the first value of a key', async () => {
+      const key = (fill: number) => new Uint8Array(32).fill(fill);
+      await storage.writeObjects([
+        { key: key(1), value: new TextEncoder().encode('issuer one') },
+        { key: key(2), value: new TextEncoder().encode('issuer two') },
+      ]);
+      await storage.writeObjects([{ key: key(1), value: new TextEncoder().encode('another value') }]);
+      await storage.writeObjects([]);
+      assert.equal(new TextDecoder().decode(await storage.readObject(key(1))), 'issuer one');
+      assert.equal(new TextDecoder().decode(await storage.readObject(key(2))), 'issuer two');
+      assert.equal(await storage.readObject(key(3)), undefined);
+    });
+
     it('keeps the newest checkpoint by size', async () => {
       await storage.writeCheckpoint({ size: 7, rootHash: new Uint8Array(32).fill(8), note: 'seven\n' });
       await storage.writeCheckpoint({ size: 3, rootHash: new Uint8Array(32).fill(7), note: 'three\n' });
@@ -160,12 +187,56 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
       });
     });
 
+    it('keeps objects across a restart', async () => {
+      const stored = await storage.readObject(new Uint8Array(32).fill(2));
+      assert.equal(new TextDecoder().decode(stored), 'issuer two');
+    });
+
     it('stores a large batch in one transaction', async () => {
       const batch = Array.from({ length: 2_000 }, (_, index) => leafOf(`bulk-${index}`, [`k:${index % 10}`]));
       const outcomes = await storage.sequence(batch, 3);
       assert.equal(outcomes.length, 2_000);
       assert.deepEqual(outcomes.at(-1), { kind: 'added', index: 8 + 1_999 });
       assert.equal(await storage.sequencedSize(), 2_008);
+    });
+
+    describe('when a leaf is built at the index it is given', () => {
+      it('builds it once at its index, amid other leaves, and files it by hash and search key', async () => {
+        const start = await storage.sequencedSize();
+        const first = indexedLeafOf('ct', ['ct:key']);
+        const second = indexedLeafOf('ct'); // the same content: a new entry all the same
+        const outcomes = await storage.sequence(
+          [leafOf('before-indexed'), first, leafOf('a'), second, leafOf('before-indexed')],
+          4,
+        );
+        assert.deepEqual(outcomes, [
+          { kind: 'added', index: start },
+          { kind: 'added', index: start + 1 },
+          { kind: 'duplicate', index: 0 },
+          { kind: 'added', index: start + 2 },
+          { kind: 'duplicate', index: start },
+        ]);
+        assert.deepEqual(first.built, [start + 1]);
+        assert.deepEqual(second.built, [start + 2]);
+        const [stored] = await storage.readLeaves(start + 1, 1);
+        assert.equal(new TextDecoder().decode(stored?.leaf), `ct@${start + 1}`);
+        assert.deepEqual(stored?.leafHash, leafOf(`ct@${start + 1}`).leafHash);
+        assert.equal((await storage.findLeafByHash(leafOf(`ct@${start + 2}`).leafHash))?.index, start + 2);
+        assert.deepEqual(await storage.search('ct:key', 10), [start + 1]);
+        assert.equal(await storage.sequencedSize(), start + 3);
+      });
+
+      it('fails the whole batch with a LogError when the built hash is already stored', async () => {
+        const size = await storage.sequencedSize();
+        const repeating: IndexedLeaf = { searchKeys: [], atIndex: () => leafOf('a') };
+        await assert.rejects(
+          storage.sequence([leafOf('innocent'), repeating], 5),
+          (error: unknown) => error instanceof LogError,
+        );
+        assert.equal(await storage.sequencedSize(), size);
+        assert.equal(await storage.findLeafByHash(leafOf('innocent').leafHash), undefined);
+        assert.deepEqual(await storage.sequence([leafOf('innocent')], 5), [{ kind: 'added', index: size }]);
+      });
     });
 
     describe('once closed', () => {

@@ -14,6 +14,25 @@ export interface SigilUpSummary {
   endpoints: { name: string; url: string }[];
   log: { origin: string; verifierKey: string; publicKeyPem: string; storage: string };
   rekorV1: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
+  ca: {
+    url: string;
+    oidcIssuer: string;
+    oidcIssuerTrusted: boolean;
+    ctLog: { url: string; origin: string };
+    trustConfigFile: string;
+    trustedRootFile: string;
+  };
+}
+
+/** An ID token for `subject`/`email` from the running Sigil's development issuer. */
+export async function devToken(sigil: RunningSigil, subject: string, email?: string): Promise<string> {
+  const response = await fetch(`${sigil.summary.ca.oidcIssuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ subject, ...(email ? { email } : {}) }),
+  });
+  if (!response.ok) throw new Error(`dev issuer: HTTP ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id_token: string }).id_token;
 }
 
 export interface RunningSigil {

@@ -1,7 +1,13 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { decodeBase64, decodePem, decodeUtf8, describeError, encodePem } from '../../core/index.ts';
+import {
+  decodeBase64,
+  decodePem,
+  decodeUtf8,
+  describeError,
+  encodePem,
+  isSingleDerElement,
+} from '../../core/index.ts';
 import { LogError } from '../errors.ts';
-import { isSingleDerElement, sameBytes } from './internal/der.ts';
 
 /**
  * The key material that verifies an entry's signature: a public key, or an X.509 certificate whose key
@@ -198,7 +204,7 @@ const COORDINATE_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
 function rejectCompressedPoint(key: KeyObject, der: Uint8Array, spki: Uint8Array, field: string): void {
   const algorithm = keyAlgorithm(key, field);
   const pointLength = algorithm.type === 'ecdsa' ? 1 + 2 * COORDINATE_BYTES[algorithm.curve] : 0;
-  if (pointLength === 0 || der[der.length - pointLength] !== 0x04 || !sameBytes(spki, der)) {
+  if (pointLength === 0 || der[der.length - pointLength] !== 0x04 || !Buffer.from(spki).equals(der)) {
     throw new LogError(
       'LOG_ENTRY_INVALID',
       `${field}: expected an ECDSA key with an uncompressed point in a named-curve SubjectPublicKeyInfo`,

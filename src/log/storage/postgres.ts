@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { LogError } from '../errors.ts';
 import type {
+  LeafToSequence,
   LogStorage,
-  NewLeaf,
   SequenceOutcome,
   StoredCheckpoint,
   StoredLeaf,
+  StoredObject,
   StoredTile,
   TreeState,
 } from './storage.types.ts';
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   size BIGINT PRIMARY KEY,
   root_hash BYTEA NOT NULL,
   note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objects (
+  key BYTEA PRIMARY KEY,
+  value BYTEA NOT NULL
 );
 `;
 
@@ -109,24 +114,34 @@ export class PostgresStorage implements LogStorage {
     await this.#pool.end();
   }
 
-  sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]> {
+  sequence(leaves: readonly LeafToSequence[], integratedTime: number): Promise<SequenceOutcome[]> {
     return this.#transaction('sequence', async (client) => {
       const state = await client.query<{ next_index: string }>(
         'SELECT next_index FROM sequence_state WHERE id = 1 FOR UPDATE',
       );
       let next = Number(state.rows[0]?.next_index ?? 0);
+      // Leaves built at their index are new by contract: only the others are looked up. A stored hash
+      // that an indexed leaf repeats anyway fails the INSERT on the UNIQUE leaf_hash, and the batch.
+      const lookedUp = leaves.flatMap((item) => ('atIndex' in item ? [] : [Buffer.from(item.leafHash)]));
       const existing = await client.query<{ idx: string; leaf_hash: Buffer }>(
         'SELECT idx, leaf_hash FROM leaves WHERE leaf_hash = ANY($1::bytea[])',
-        [leaves.map((leaf) => Buffer.from(leaf.leafHash))],
+        [lookedUp],
       );
       const known = new Map(existing.rows.map((row) => [row.leaf_hash.toString('hex'), Number(row.idx)]));
       const outcomes: SequenceOutcome[] = [];
       const rows = { idx: [] as number[], hash: [] as Buffer[], leaf: [] as Buffer[] };
       const keys = { key: [] as string[], idx: [] as number[] };
-      for (const { leaf, leafHash, searchKeys } of leaves) {
+      for (const item of leaves) {
+        const { leaf, leafHash } = 'atIndex' in item ? item.atIndex(next) : item;
         const hex = Buffer.from(leafHash).toString('hex');
         const index = known.get(hex);
         if (index !== undefined) {
+          if ('atIndex' in item) {
+            throw new LogError(
+              'LOG_ENTRY_INVALID',
+              `leaf built for index ${next}: expected a leaf hash new to the log, received the hash of entry ${index}`,
+            );
+          }
           outcomes.push({ kind: 'duplicate', index });
           continue;
         }
@@ -134,7 +149,7 @@ export class PostgresStorage implements LogStorage {
         rows.idx.push(next);
         rows.hash.push(Buffer.from(leafHash));
         rows.leaf.push(Buffer.from(leaf));
-        for (const key of searchKeys) {
+        for (const key of item.searchKeys) {
           keys.key.push(key);
           keys.idx.push(next);
         }
@@ -257,6 +272,25 @@ export class PostgresStorage implements LogStorage {
         [state.size, Buffer.from(state.rootHash)],
       );
     });
+  }
+
+  async writeObjects(objects: readonly StoredObject[]): Promise<void> {
+    if (objects.length === 0) return;
+    await this.#query(
+      'write objects',
+      `INSERT INTO objects (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO NOTHING`,
+      [objects.map((object) => Buffer.from(object.key)), objects.map((object) => Buffer.from(object.value))],
+    );
+  }
+
+  async readObject(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const result = await this.#query<{ value: Buffer }>(
+      'read object',
+      'SELECT value FROM objects WHERE key = $1',
+      [Buffer.from(key)],
+    );
+    const row = result.rows[0];
+    return row && new Uint8Array(row.value);
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

@@ -5,24 +5,32 @@ import Database from 'better-sqlite3';
 import { LogError } from '../errors.ts';
 import { LEAF_INDEX_SCHEMA, SqliteLeafIndex } from './internal/sqlite-leaf-index.ts';
 import type {
+  LeafToSequence,
   LogStorage,
-  NewLeaf,
   SequenceOutcome,
   StoredCheckpoint,
   StoredLeaf,
+  StoredObject,
   StoredTile,
   TreeState,
 } from './storage.types.ts';
 
 /**
- * Schema version 3. Both random-order indexes — leaf hash (deduplication, lookup by UUID) and search key —
+ * Schema version 4. Both random-order indexes — leaf hash (deduplication, lookup by UUID) and search key —
  * are cut into epochs of consecutive leaf indices so that inserts stay in a small, hot part of each
  * B-tree however large the log grows (see internal/sqlite-leaf-index.ts; measured: bench/log-scale).
  * Search keys are stored as 48-bit integers, the first 6 bytes of SHA-256 of the key: a search may in
  * principle return an entry whose key shares that hash with the searched one (about n/2^48 per search).
- * 48 bits are a safe JavaScript integer: binding one costs less than a BigInt.
+ * 48 bits are a safe JavaScript integer: binding one costs less than a BigInt. Version 4 added the
+ * `objects` table (content-addressed objects served beside the leaves, e.g. CT issuer certificates).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+const OBJECTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  key BLOB PRIMARY KEY,
+  value BLOB NOT NULL
+);
+`;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (
   name TEXT PRIMARY KEY,
@@ -57,6 +65,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   root_hash BLOB NOT NULL,
   note TEXT NOT NULL
 );
+${OBJECTS_SCHEMA}
 `;
 
 /** Default leaf indices per index epoch: 2^16, a few hundred index pages per epoch. */
@@ -145,23 +154,25 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
-  async sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]> {
+  async sequence(leaves: readonly LeafToSequence[], integratedTime: number): Promise<SequenceOutcome[]> {
     const outcomes = await wrap('sequence', () => {
       const { db, statements, leafIndex } = this.#open();
       const run = db.transaction((): SequenceOutcome[] => {
         const outcomes: SequenceOutcome[] = [];
         const keyRows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
         let next = this.#nextIndex;
-        for (const { leaf, leafHash, searchKeys } of leaves) {
+        for (const item of leaves) {
+          const { leaf, leafHash } = 'atIndex' in item ? item.atIndex(next) : item;
           // Finds a leaf stored before or earlier in this batch: the transaction sees its own writes.
           const existing = leafIndex.file(next, leafHash);
           if (existing !== undefined) {
+            if ('atIndex' in item) throw indexedLeafExists(next, existing);
             outcomes.push({ kind: 'duplicate', index: existing });
             continue;
           }
           statements.insertLeaf.run(next, leafHash, leaf, integratedTime);
           const epoch = leafIndex.epochOf(next);
-          for (const key of searchKeys) keyRows.push(epoch, keyHash(key), next);
+          for (const key of item.searchKeys) keyRows.push(epoch, keyHash(key), next);
           outcomes.push({ kind: 'added', index: next });
           next += 1;
         }
@@ -263,6 +274,24 @@ export class SqliteStorage implements LogStorage {
     });
   }
 
+  async writeObjects(objects: readonly StoredObject[]): Promise<void> {
+    if (objects.length === 0) return;
+    await wrap('write objects', () => {
+      const { db, statements } = this.#open();
+      db.transaction(() => {
+        for (const { key, value } of objects) statements.insertObject.run(key, value);
+      }).immediate();
+    });
+    await this.#flushWal();
+  }
+
+  readObject(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return wrap('read object', () => {
+      const value = this.#open().statements.object.get(key) as Buffer | undefined;
+      return value && new Uint8Array(value);
+    });
+  }
+
   writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     return wrap('write checkpoint', () => {
       this.#open().statements.upsertCheckpoint.run(checkpoint.size, checkpoint.rootHash, checkpoint.note);
@@ -341,17 +370,19 @@ function prepare(db: Database.Database) {
       'INSERT OR REPLACE INTO checkpoints (size, root_hash, note) VALUES (?, ?, ?)',
     ),
     latestCheckpoint: db.prepare('SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
+    insertObject: db.prepare('INSERT OR IGNORE INTO objects (key, value) VALUES (?, ?)'),
+    object: db.prepare('SELECT value FROM objects WHERE key = ?').pluck(),
   };
 }
 
 /**
- * Brings the database to SCHEMA_VERSION — creates it when empty, migrates versions 1 and 2 in place —
+ * Brings the database to SCHEMA_VERSION — creates it when empty, migrates versions 1 to 3 in place —
  * and returns its index epoch size as a power of two (`epochBits` for a new database). A newer version
  * than this build knows is refused rather than misread.
  *
  * Version 1 had `leaves.leaf_hash UNIQUE` and `search_keys(key TEXT, idx)`; version 2 a UNIQUE 48-bit
  * `leaves.hash_prefix` and `search_index(key_hash, idx)`. Both keep their leaves, which are indexed
- * again by the same code that indexes new ones, and their search keys.
+ * again by the same code that indexes new ones, and their search keys. Version 3 lacked only `objects`.
  */
 function migrate(db: Database.Database, epochBits: number): number {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -364,6 +395,13 @@ function migrate(db: Database.Database, epochBits: number): number {
   const readEpochBits = () =>
     db.prepare("SELECT value FROM settings WHERE name = 'index_epoch_bits'").pluck().get() as number;
   if (version === SCHEMA_VERSION) return readEpochBits();
+  if (version === 3) {
+    db.transaction(() => {
+      db.exec(OBJECTS_SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+    return readEpochBits();
+  }
   const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
   db.function('sigil_key_hash', { deterministic: true }, (key: unknown) => keyHash(String(key)));
   db.transaction(() => {
@@ -428,6 +466,13 @@ function insertKeys(db: Database.Database, rows: number[]): void {
     }
     statement.run(chunk);
   }
+}
+
+function indexedLeafExists(index: number, existing: number): LogError {
+  return new LogError(
+    'LOG_ENTRY_INVALID',
+    `leaf built for index ${index}: expected a leaf hash new to the log, received the hash of entry ${existing}`,
+  );
 }
 
 function integrationConflict(expected: number, stored: number): LogError {

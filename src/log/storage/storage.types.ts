@@ -6,12 +6,45 @@
 
 /** An entry on its way into the log, already validated and canonicalized. */
 export interface NewLeaf {
-  /** The leaf data as stored and hashed (RFC 6962 leaf input). */
+  /**
+   * The leaf data as stored: the RFC 6962 leaf input, or a record that contains it (a static-ct-api
+   * TileLeaf holds the TimestampedEntry and its chain fingerprints).
+   */
   leaf: Uint8Array;
-  /** RFC 6962 leaf hash of `leaf`; the identity used to find duplicates. */
+  /** RFC 6962 leaf hash of the leaf input; the identity used to find duplicates. */
   leafHash: Uint8Array;
   /** Search keys (e.g. `sha256:<hex>` of the artifact, a key fingerprint, an email). */
   searchKeys: readonly string[];
+}
+
+/**
+ * An entry whose bytes depend on the index it is given, e.g. a certificate-transparency entry whose
+ * SCT extensions carry its `leaf_index` (c2sp.org/static-ct-api §SCT Extension). The storage calls
+ * `atIndex` inside the transaction that assigns the index. Such a leaf is never a duplicate: it is
+ * stored at the index it was built for without a lookup by hash.
+ */
+export interface IndexedLeaf {
+  /**
+   * Builds the leaf for `index`. MUST be deterministic and cheap, and the leaf hash MUST commit to the
+   * index (so it is new to the log); a hash already stored fails the batch with a LogError.
+   */
+  atIndex(index: number): BuiltLeaf;
+  searchKeys: readonly string[];
+}
+
+export interface BuiltLeaf {
+  leaf: Uint8Array;
+  leafHash: Uint8Array;
+}
+
+/** What the sequencer hands to storage. */
+export type LeafToSequence = NewLeaf | IndexedLeaf;
+
+/** A content-addressed object served beside the leaves, e.g. a static-ct-api issuer certificate. */
+export interface StoredObject {
+  /** The caller's digest of `value`, e.g. its SHA-256. */
+  key: Uint8Array;
+  value: Uint8Array;
 }
 
 /** What sequencing did with one leaf. */
@@ -63,7 +96,7 @@ export interface LogStorage {
    * Assigns the next consecutive indices to new leaves in one transaction and resolves only once it is
    * durable. A leaf whose hash is already stored, or repeated earlier in `leaves`, is not stored again.
    */
-  sequence(leaves: readonly NewLeaf[], integratedTime: number): Promise<SequenceOutcome[]>;
+  sequence(leaves: readonly LeafToSequence[], integratedTime: number): Promise<SequenceOutcome[]>;
   /** Number of leaves sequenced (durable), integrated or not. */
   sequencedSize(): Promise<number>;
   /** Leaves [start, start + count) that exist, in index order. */
@@ -84,6 +117,13 @@ export interface LogStorage {
    * writes nothing, so an integrator that fell behind another one never moves the tree backwards.
    */
   writeIntegration(previousSize: number, state: TreeState, tiles: readonly StoredTile[]): Promise<void>;
+
+  /**
+   * Stores objects by key, durably when it resolves; a key already stored keeps its value. Write the
+   * objects a leaf refers to before sequencing the leaf, so that readers never miss one.
+   */
+  writeObjects(objects: readonly StoredObject[]): Promise<void>;
+  readObject(key: Uint8Array): Promise<Uint8Array | undefined>;
 
   /** Records a published checkpoint; the newest by size is the log's current one. */
   writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;

@@ -1,4 +1,4 @@
-import { derContent, readDerChildren, readDerNode, sameBytes, type DerNode } from './der.ts';
+import { contentBytes, readChildren, readElement, type DerElement } from '../../../core/index.ts';
 
 /**
  * The subject alternative names of a certificate, in the order and form sigstore/sigstore
@@ -30,32 +30,32 @@ const OCTET_STRING = 0x04;
 const UTF8_STRING = 0x0c;
 const EXTENSIONS = 0xa3;
 
-function findSanExtension(der: Uint8Array): DerNode | undefined {
-  const certificate = readDerNode(der, 0);
-  const [tbs] = readDerChildren(der, certificate);
+function findSanExtension(der: Uint8Array): DerElement | undefined {
+  const certificate = readElement(der, 0);
+  const [tbs] = readChildren(der, certificate);
   if (tbs?.tag !== SEQUENCE) return undefined;
-  const extensions = readDerChildren(der, tbs).find((node) => node.tag === EXTENSIONS);
+  const extensions = readChildren(der, tbs).find((node) => node.tag === EXTENSIONS);
   if (extensions === undefined) return undefined;
-  const [list] = readDerChildren(der, extensions);
+  const [list] = readChildren(der, extensions);
   if (list?.tag !== SEQUENCE) return undefined;
-  for (const extension of readDerChildren(der, list)) {
-    const parts = readDerChildren(der, extension);
+  for (const extension of readChildren(der, list)) {
+    const parts = readChildren(der, extension);
     const id = parts[0];
     const value = parts[parts.length - 1];
-    if (id?.tag === OID && value?.tag === OCTET_STRING && sameBytes(derContent(der, id), SAN_OID))
-      return readDerNode(der, value.contentStart, value.end);
+    if (id?.tag === OID && value?.tag === OCTET_STRING && Buffer.from(contentBytes(der, id)).equals(SAN_OID))
+      return readElement(der, value.contentStart, value.end);
   }
   return undefined;
 }
 
-function readGeneralNames(der: Uint8Array, names: DerNode): string[] {
+function readGeneralNames(der: Uint8Array, names: DerElement): string[] {
   const dns: string[] = [];
   const emails: string[] = [];
   const ips: string[] = [];
   const uris: string[] = [];
   const otherNames: (string | undefined)[] = [];
-  const text = (node: DerNode) => new TextDecoder().decode(derContent(der, node));
-  for (const name of readDerChildren(der, names)) {
+  const text = (node: DerElement) => new TextDecoder().decode(contentBytes(der, node));
+  for (const name of readChildren(der, names)) {
     switch (name.tag) {
       case 0xa0: // otherName [0]
         otherNames.push(readFulcioOtherName(der, name));
@@ -70,7 +70,7 @@ function readGeneralNames(der: Uint8Array, names: DerNode): string[] {
         uris.push(text(name));
         break;
       case 0x87: // iPAddress [7]
-        ips.push(formatIp(derContent(der, name)));
+        ips.push(formatIp(contentBytes(der, name)));
         break;
       default:
         break;
@@ -82,13 +82,13 @@ function readGeneralNames(der: Uint8Array, names: DerNode): string[] {
   return [...dns, ...emails, ...ips, ...uris, ...fulcio];
 }
 
-function readFulcioOtherName(der: Uint8Array, node: DerNode): string | undefined {
-  const [typeId, wrapped] = readDerChildren(der, node);
+function readFulcioOtherName(der: Uint8Array, node: DerElement): string | undefined {
+  const [typeId, wrapped] = readChildren(der, node);
   if (typeId?.tag !== OID || wrapped?.tag !== 0xa0) return undefined;
-  if (!sameBytes(derContent(der, typeId), FULCIO_OTHERNAME_OID)) return undefined;
-  const [value] = readDerChildren(der, wrapped);
+  if (!Buffer.from(contentBytes(der, typeId)).equals(FULCIO_OTHERNAME_OID)) return undefined;
+  const [value] = readChildren(der, wrapped);
   if (value?.tag !== UTF8_STRING) return undefined;
-  return new TextDecoder().decode(derContent(der, value));
+  return new TextDecoder().decode(contentBytes(der, value));
 }
 
 /** Go's net.IP String: dotted IPv4 (also for IPv4-mapped IPv6), RFC 5952 text for IPv6. */

@@ -1,0 +1,69 @@
+// Shared by the HTTP benchmarks: wrk runs over pre-made bodies, the server's metrics, medians.
+import { fileURLToPath } from 'node:url';
+import { run } from '../test/tools/service.ts';
+import { toolPath } from '../test/tools/tools.ts';
+import type { RunningSigil } from '../test/tools/sigil-process.ts';
+
+/** wrk's figures for one run (bench/wrk/post-bodies.lua prints them). */
+export interface WrkResult {
+  requests: number;
+  durationMicros: number;
+  statusErrors: number;
+  socketErrors: number;
+  p50Micros: number;
+  p99Micros: number;
+}
+
+export interface WrkRun {
+  url: string;
+  path: string;
+  /** A file with one request body per line. */
+  bodiesFile: string;
+  connections: number;
+  threads: number;
+  seconds: number;
+  /** Lines of the file to skip (each run sends its own slice). */
+  offset?: number;
+}
+
+/**
+ * POSTs the bodies with wrk (C; a Node client would take most of a core of this 2-core machine from
+ * the server it measures): `connections` clients, each sending its next body as soon as its last
+ * response arrived.
+ */
+export async function runWrk(options: WrkRun): Promise<{ result: WrkResult; output: string }> {
+  const output = await run(toolPath('wrk'), [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    fileURLToPath(new URL('./wrk/post-bodies.lua', import.meta.url)),
+    options.url,
+    '--',
+    options.path,
+    options.bodiesFile,
+    String(options.threads),
+    String(options.offset ?? 0),
+  ]);
+  const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no result line:\n${output}`);
+  return { result: JSON.parse(line) as WrkResult, output };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The server's Prometheus counters and gauges by name, with labels as written (`name{stage="ct"}`). */
+export async function scrape(sigil: RunningSigil): Promise<Map<string, number>> {
+  const text = await (await fetch(`${sigil.url}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+    if (match) values.set(match[1]!, Number(match[2]));
+  }
+  return values;
+}
