@@ -1,12 +1,6 @@
 import { hash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  BasicConstraints,
-  ExtendedKeyUsage,
-  Name,
-  id_ce_basicConstraints,
-  id_ce_extKeyUsage,
-} from '@peculiar/asn1-x509';
+import { BasicConstraints, Name, id_ce_basicConstraints, id_ce_extKeyUsage } from '@peculiar/asn1-x509';
 import { CtError } from './errors.ts';
 import {
   DerSyntaxError,
@@ -152,10 +146,29 @@ export function isPrecertificate(certificate: ParsedCertificate, field: string):
   return true;
 }
 
-/** The EKU OIDs, or undefined without the extension (RFC 5280 §4.2.1.12). */
+/**
+ * The EKU OIDs, or undefined without the extension (RFC 5280 §4.2.1.12: SEQUENCE SIZE (1..MAX) OF
+ * KeyPurposeId). Read with the DER slicer: it is decoded for every submitted leaf, and asn1-schema's
+ * parse cost ~0.3 ms of an issuance here.
+ */
 export function extendedKeyUsages(certificate: ParsedCertificate, field: string): string[] | undefined {
   const extension = certificate.extensions.get(id_ce_extKeyUsage);
-  return extension && [...decodeExtension(extension, ExtendedKeyUsage, field, 'extKeyUsage')];
+  if (!extension) return undefined;
+  try {
+    const value = extension.value;
+    const purposes = readChildren(value, readWhole(value, DerTag.sequence));
+    if (purposes.length === 0) throw new DerSyntaxError('expected at least one key purpose');
+    return purposes.map((purpose) => {
+      if (purpose.tag !== DerTag.oid) throw new DerSyntaxError('expected OBJECT IDENTIFIER key purposes');
+      return decodeOid(contentBytes(value, purpose));
+    });
+  } catch (cause) {
+    throw new CtError(
+      'CT_CERTIFICATE_INVALID',
+      `${field}: expected a DER extKeyUsage extension value, ${(cause as Error).message}`,
+      { cause },
+    );
+  }
 }
 
 /** Whether basic constraints say cA (RFC 5280 §4.2.1.9); an issuer without them may not sign. */

@@ -75,21 +75,30 @@ export function createRfc6962Verifier(
 }
 
 /**
- * A signer for RFC 6962 note signatures. The tree head timestamp (milliseconds since the epoch) is fixed
- * here, since this module has no clock: create one signer per tree head. Signing throws
+ * A signer for RFC 6962 note signatures. The tree head timestamp (milliseconds since the epoch) is
+ * given, since this module has no clock: a fixed number, or a function asked once per signature (a
+ * log's clock). Signing throws
  * MERKLE_CHECKPOINT_MALFORMED unless the text is a checkpoint whose origin is the key name, with no
  * extension lines.
  */
-export function createRfc6962Signer(keyName: string, privateKey: KeyObject, timestamp: number): NoteSigner {
+export function createRfc6962Signer(
+  keyName: string,
+  privateKey: KeyObject,
+  timestamp: number | (() => number),
+): NoteSigner {
   if (privateKey.type !== 'private') {
     throw new MerkleError(
       'MERKLE_SIGNER_KEY_INVALID',
       `expected a private key, received ${describeKey(privateKey)}`,
     );
   }
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new TypeError(`timestamp: expected milliseconds since the epoch, received ${timestamp}`);
-  }
+  const timestampOf = (value: number): bigint => {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new TypeError(`timestamp: expected milliseconds since the epoch, received ${value}`);
+    }
+    return BigInt(value);
+  };
+  if (typeof timestamp === 'number') timestampOf(timestamp);
   const algorithm = signatureAlgorithmOf(privateKey, 'MERKLE_SIGNER_KEY_INVALID');
   const spki = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   return {
@@ -104,12 +113,9 @@ export function createRfc6962Signer(keyName: string, privateKey: KeyObject, time
             `received ${JSON.stringify(checkpoint.origin)} and ${checkpoint.extensions.length}`,
         );
       }
-      const digitallySigned = signMessage(
-        'sha256',
-        treeHeadSignatureInput(BigInt(timestamp), checkpoint),
-        privateKey,
-      );
-      return encodeNoteSignature(BigInt(timestamp), algorithm, digitallySigned);
+      const at = timestampOf(typeof timestamp === 'number' ? timestamp : timestamp());
+      const digitallySigned = signMessage('sha256', treeHeadSignatureInput(at, checkpoint), privateKey);
+      return encodeNoteSignature(at, algorithm, digitallySigned);
     },
   };
 }

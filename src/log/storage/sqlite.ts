@@ -108,7 +108,7 @@ export class SqliteStorage implements LogStorage {
   #statements: ReturnType<typeof prepare> | undefined;
   #leafIndex: SqliteLeafIndex | undefined;
   #nextIndex = 0;
-  #wal: FileHandle | undefined;
+  #wal: Promise<FileHandle> | undefined;
   #failure: LogError | undefined;
 
   constructor(options: SqliteStorageOptions) {
@@ -145,7 +145,7 @@ export class SqliteStorage implements LogStorage {
   async close(): Promise<void> {
     const wal = this.#wal;
     this.#wal = undefined;
-    await wal?.close();
+    await (await wal?.catch(() => undefined))?.close();
     return wrap('close', () => {
       this.#db?.close();
       this.#db = undefined;
@@ -314,17 +314,9 @@ export class SqliteStorage implements LogStorage {
   async #flushWal(): Promise<void> {
     if (this.#path === ':memory:' || this.#path === '') return;
     try {
-      if (!this.#wal) {
-        const wal = await open(`${this.#path}-wal`, 'r');
-        const folder = await open(dirname(this.#path), 'r');
-        try {
-          await folder.sync();
-        } finally {
-          await folder.close();
-        }
-        this.#wal = wal;
-      }
-      await this.#wal.datasync();
+      // Opened once; concurrent first flushes (a batch and an object write) share the one opening.
+      this.#wal ??= this.#openWal();
+      await (await this.#wal).datasync();
     } catch (cause) {
       this.#failure = new LogError(
         'LOG_STORAGE_FAILED',
@@ -333,6 +325,18 @@ export class SqliteStorage implements LogStorage {
       );
       throw this.#failure;
     }
+  }
+
+  /** The WAL file for fdatasync, after syncing the folder so the WAL file's own entry is durable. */
+  async #openWal(): Promise<FileHandle> {
+    const wal = await open(`${this.#path}-wal`, 'r');
+    const folder = await open(dirname(this.#path), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+    return wal;
   }
 
   #open(): { db: Database.Database; statements: ReturnType<typeof prepare>; leafIndex: SqliteLeafIndex } {
