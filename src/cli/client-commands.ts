@@ -71,9 +71,7 @@ export function addClientCommands(program: Command, io: CliIo): void {
         trustConfigFile,
         trustedRootFile,
       };
-      io.stdout(
-        flags.json ? `${JSON.stringify(ca)}\n` : `${clientHints({ ca, endpoints: [] }).join('\n')}\n`,
-      );
+      io.stdout(flags.json ? `${JSON.stringify(ca)}\n` : `${clientHints(ca).join('\n')}\n`);
     });
 }
 

@@ -14,6 +14,8 @@ export interface ServerFlags {
   maxBodyBytes?: string;
   admissionWorkers?: string;
   caConfig?: string;
+  ctUrl?: string;
+  ctRoots?: string;
 }
 
 export interface ServerConfig {
@@ -35,6 +37,10 @@ export interface ServerConfig {
   caConfig: string | undefined;
   /** The CA keys' passphrase (SIGIL_CA_PASSPHRASE); undefined uses a generated one in the state folder. */
   caPassphrase: string | undefined;
+  /** The CT log a CA reaches over HTTP when the CT log runs elsewhere (its submission prefix). */
+  ctUrl: string | undefined;
+  /** PEM roots a separately served CT log accepts; undefined: the CA root in the state folder. */
+  ctRootsFile: string | undefined;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -53,7 +59,8 @@ export const DEFAULT_ADMISSION_WORKERS = Math.max(1, availableParallelism() - 1)
 /**
  * Resolves flags and environment into a validated, frozen configuration. Precedence: flag, then
  * environment (`SIGIL_STATE`, `SIGIL_HOST`, `SIGIL_PORT`, `SIGIL_LOG_LEVEL`, `SIGIL_DATABASE`,
- * `SIGIL_PUBLIC_URL`, `SIGIL_MAX_BODY_BYTES`, `SIGIL_ADMISSION_WORKERS`, `SIGIL_CA_CONFIG`; the CA
+ * `SIGIL_PUBLIC_URL`, `SIGIL_MAX_BODY_BYTES`, `SIGIL_ADMISSION_WORKERS`, `SIGIL_CA_CONFIG`, `SIGIL_CT_URL`,
+ * `SIGIL_CT_ROOTS`; the CA
  * passphrase only from `SIGIL_CA_PASSPHRASE`, never a flag), then default.
  */
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
@@ -99,6 +106,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv):
     admissionWorkers,
     caConfig: flags.caConfig ?? env.SIGIL_CA_CONFIG,
     caPassphrase: env.SIGIL_CA_PASSPHRASE || undefined,
+    ctUrl: (flags.ctUrl ?? env.SIGIL_CT_URL)?.replace(/\/$/, ''),
+    ctRootsFile: flags.ctRoots ?? env.SIGIL_CT_ROOTS,
   });
 }
 

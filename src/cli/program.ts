@@ -12,7 +12,17 @@ import { createLogger } from './logger.ts';
 import { addCaCommands } from './ca-commands.ts';
 import { addClientCommands } from './client-commands.ts';
 import { addLogCommands } from './log-commands.ts';
-import { formatUp, startAll, type UpSummary } from './up.ts';
+import {
+  SIGIL_SERVICES,
+  formatUp,
+  startAll,
+  startServices,
+  type SigilService,
+  type UpResult,
+  type UpSummary,
+} from './up.ts';
+import { CliError } from './errors.ts';
+import type { Logger } from '../core/index.ts';
 import { readVersion } from './version.ts';
 
 /** What a command may touch outside itself; `process` in production, captured in tests. */
@@ -69,21 +79,36 @@ export function buildProgram(io: CliIo): Command {
   ).action(async (flags: ServerFlags) => {
     const config = resolveServerConfig(flags, io.env);
     const logger = createLogger(config.logLevel);
-    const running = await startAll(config, version, logger);
-    const summary: UpSummary = {
-      version: running.version,
-      stateDir: running.stateDir,
-      endpoints: running.endpoints,
-      log: running.log,
-      rekorV1: running.rekorV1,
-      ca: running.ca,
-    };
-    io.stdout(config.json ? `${JSON.stringify(summary)}\n` : formatUp(summary));
-    const signal = await io.untilStopped();
-    logger.info({ signal }, 'stopping');
-    await running.stop();
-    logger.info('stopped');
+    await serveUntilStopped(await startAll(config, version, logger), config.json, logger, io);
   });
+
+  addServerOptions(
+    program
+      .command('serve')
+      .description(
+        `run some of Sigil's services in this process: ${SIGIL_SERVICES.join(', ')} (a CA without ctlog needs --ct-url)`,
+      )
+      .argument('<services...>', `one or more of ${SIGIL_SERVICES.join(', ')}`),
+  )
+    .option(
+      '--ct-url <url>',
+      'the CT log a CA submits to when ctlog runs elsewhere, e.g. http://host:7070/ct-log (env SIGIL_CT_URL)',
+    )
+    .option(
+      '--ct-roots <file>',
+      'PEM roots a CT log accepts (env SIGIL_CT_ROOTS; default the CA root in the state folder)',
+    )
+    .action(async (names: string[], flags: ServerFlags) => {
+      const selected = parseServices(names);
+      const config = resolveServerConfig(flags, io.env);
+      const logger = createLogger(config.logLevel);
+      await serveUntilStopped(
+        await startServices(config, version, logger, selected),
+        config.json,
+        logger,
+        io,
+      );
+    });
 
   addLogCommands(program, io);
   addCaCommands(program, io);
@@ -98,6 +123,27 @@ export function buildProgram(io: CliIo): Command {
     });
 
   return program;
+}
+
+/** Prints what started, waits for SIGINT/SIGTERM, stops. */
+async function serveUntilStopped(running: UpResult, json: boolean, logger: Logger, io: CliIo): Promise<void> {
+  const { stop, ...summary } = running;
+  io.stdout(json ? `${JSON.stringify(summary satisfies UpSummary)}\n` : formatUp(summary));
+  const signal = await io.untilStopped();
+  logger.info({ signal }, 'stopping');
+  await stop();
+  logger.info('stopped');
+}
+
+function parseServices(names: readonly string[]): SigilService[] {
+  const unknown = names.filter((name) => !(SIGIL_SERVICES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `services: expected some of ${SIGIL_SERVICES.join(', ')}, received ${unknown.join(', ')}`,
+    );
+  }
+  return [...new Set(names)] as SigilService[];
 }
 
 /** Runs the CLI and returns the process exit code: 0 ok, 1 failed, 2 usage error. */

@@ -2,14 +2,21 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/index.ts';
-import { fulcioConfiguration } from '../ca/index.ts';
+import { readFile } from 'node:fs/promises';
+import { decodePem } from '../core/index.ts';
+import { fulcioConfiguration, httpCtSubmitter, type CaSigner, type DevOidcIssuer } from '../ca/index.ts';
 import {
   buildClientTrustConfig,
   buildSigningConfig,
   buildTrustedRoot,
   type DeploymentTrust,
 } from '../tuf/index.ts';
-import { createAdmissionPool, inProcessAdmitter, type EntryAdmitter } from '../log/index.ts';
+import {
+  createAdmissionPool,
+  inProcessAdmitter,
+  type EntryAdmitter,
+  type TransparencyLog,
+} from '../log/index.ts';
 import {
   createApp,
   createFastRoutes,
@@ -31,7 +38,17 @@ import {
   type ReadinessCheck,
 } from '../server/index.ts';
 import { redactUrl, type ServerConfig } from './config.ts';
-import { CA_PATHS, startCaServices, type RunningCaServices } from './ca-service.ts';
+import {
+  CA_PATHS,
+  inProcessCtSubmitter,
+  loadCaSigner,
+  startCa,
+  startCtLog,
+  startDevIssuer,
+  type RunningCa,
+  type RunningCtLog,
+} from './ca-service.ts';
+import { CliError } from './errors.ts';
 import { startLogServices, type RunningLogServices } from './log-service.ts';
 import { prepareStateDir } from './state.ts';
 
@@ -45,10 +62,12 @@ export interface StartedEndpoint {
 export interface UpSummary {
   version: string;
   stateDir: string;
+  /** The services running in this process. */
+  services: SigilService[];
   endpoints: StartedEndpoint[];
-  log: { origin: string; storage: string; publicKeyPem: string; verifierKey: string };
-  rekorV1: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
-  ca: {
+  log?: { origin: string; storage: string; publicKeyPem: string; verifierKey: string };
+  rekorV1?: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
+  ca?: {
     url: string;
     /** The development OIDC issuer, and whether the CA trusts it (only with the default issuer config). */
     oidcIssuer: string;
@@ -61,163 +80,201 @@ export interface UpSummary {
 }
 
 export interface UpResult extends UpSummary {
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** What `sigil serve` can run; `sigil up` runs them all. */
+export const SIGIL_SERVICES = ['log', 'ctlog', 'ca', 'oidc'] as const;
+export type SigilService = (typeof SIGIL_SERVICES)[number];
+
+/** Starts every service Sigil has in one process on the embedded defaults (`sigil up`). */
+export function startAll(config: Readonly<ServerConfig>, version: string, logger: Logger): Promise<UpResult> {
+  return startServices(config, version, logger, SIGIL_SERVICES);
 }
 
 /**
- * Starts every service Sigil has in one process on the embedded defaults: the HTTP server (health,
- * readiness, metrics) and the transparency log with its C2SP tiles, on SQLite in the state folder
- * unless a PostgreSQL URL is configured.
+ * Starts `selected` services behind one HTTP server (health, readiness, metrics): the transparency logs
+ * (`log`: Rekor v1 and the tiles log, on SQLite in the state folder unless a PostgreSQL URL is
+ * configured), the CT log (`ctlog`, under /ct-log), the keyless CA (`ca`, Fulcio's API at the root;
+ * it reaches a CT log in this process directly, another one at --ct-url) and the development OIDC
+ * issuer (`oidc`, under /oidc). With CA, CT log and logs together it writes the client trust config.
  */
-export async function startAll(
+export async function startServices(
   config: Readonly<ServerConfig>,
   version: string,
   logger: Logger,
+  selected: readonly SigilService[],
 ): Promise<UpResult> {
+  const runs = (service: SigilService) => selected.includes(service);
+  if (runs('ca') && !runs('ctlog') && !config.ctUrl) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      'the CA logs every certificate before issuing it: pass --ct-url with the CT log (e.g. http://host:7070/ct-log) or serve ctlog in the same process',
+    );
+  }
   await prepareStateDir(config.stateDir);
   const services = createRouter();
-  let logReady = false;
-  const readiness: ReadinessCheck[] = [{ name: 'log', check: () => logReady }];
+  let ready = false;
+  const readiness: ReadinessCheck[] = [{ name: selected.join('+'), check: () => ready }];
   const metrics = createServerMetrics();
   const app = createApp({ logger, metrics, readiness, routers: [services] });
   const fastRoutes = createFastRoutes({ logger, metrics });
-  // Listen first: with --port 0 the URL, and so the log's origin, is only known once bound.
+  // Listen first: with --port 0 the URL, and so the logs' origins, are only known once bound.
   const server = await listen(fastRoutes.listener(app), { host: config.host, port: config.port });
-  let admitter: EntryAdmitter | undefined;
-  let logs: RunningLogServices | undefined;
-  let caServices: RunningCaServices | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    await server.close();
+    for (const close of closers.reverse()) await close();
+  };
   try {
     const publicUrl = config.publicUrl ?? server.url;
-    logs = await startLogServices({
-      stateDir: config.stateDir,
-      database: config.database,
-      publicUrl,
-      logger,
-    });
-    services.use(createTlogTilesRouter(logs.tiles.log));
-    const countAppend = registerLogMetrics(metrics, {
-      'rekor-v1': logs.rekorV1Log.log,
-      tiles: logs.tiles.log,
-    });
-    // Entries are validated and their signatures verified on worker threads, so every core verifies
-    // while the main thread sequences, proves and answers.
-    if (config.admissionWorkers > 0) {
-      const pool = createAdmissionPool({ size: config.admissionWorkers });
-      registerAdmissionMetrics(metrics, pool);
-      admitter = pool;
-    } else {
-      admitter = inProcessAdmitter();
-    }
-    const writes = { admitter, countAppend, maxBodyBytes: config.maxBodyBytes };
-    fastRoutes.add(rekorV1WriteRoute(logs.rekorV1, writes));
-    fastRoutes.add(rekorV2WriteRoute(logs.rekorV2, writes));
-    services.use(createRekorV1Router(logs.rekorV1, { maxBodyBytes: config.maxBodyBytes }));
+    const base = { stateDir: config.stateDir, database: config.database, publicUrl, logger };
+    const summary: UpSummary = { version, stateDir: config.stateDir, services: [...selected], endpoints: [] };
+    const endpoint = (name: string, url: string, description: string) =>
+      summary.endpoints.push({ name, url, description });
+    const runningLogs: Record<string, TransparencyLog> = {};
+    const countAppend = registerLogMetrics(metrics, runningLogs);
+    let logs: RunningLogServices | undefined;
 
-    caServices = await startCaServices({
-      stateDir: config.stateDir,
-      database: config.database,
-      publicUrl,
-      issuerConfigFile: config.caConfig,
-      passphrase: config.caPassphrase,
-      logger,
-    });
-    const fulcio = {
-      configuration: () => fulcioConfigurationOf(caServices!),
-      onIssued: registerCaMetrics(metrics),
-      logger: logger.child({ service: 'ca' }),
-    };
-    fastRoutes.add(fulcioSigningRoute(caServices.ca, fulcio));
-    services.use(createFulcioRouter(caServices.ca, fulcio));
-    services.use(CA_PATHS.ctLog, createCtLogRouter(caServices.ct, { countAppend }));
-    services.use(CA_PATHS.oidc, createDevOidcRouter(caServices.devIssuer));
-    const trust = deploymentTrust(publicUrl, logs, caServices, config.caConfig === undefined);
-    const documents = {
-      trustConfig: buildClientTrustConfig(trust),
-      trustedRoot: buildTrustedRoot(trust),
-      signingConfig: buildSigningConfig(trust),
-    };
-    const trustConfigFile = join(config.stateDir, 'trust-config.json');
-    const trustedRootFile = join(config.stateDir, 'trusted_root.json');
-    await writeJsonFile(trustConfigFile, documents.trustConfig);
-    await writeJsonFile(trustedRootFile, documents.trustedRoot);
-    await writeJsonFile(join(config.stateDir, 'signing-config.json'), documents.signingConfig);
-    services.use(createTrustConfigRouter(() => documents));
-    logReady = true;
-    logger.info(
-      { config: { ...config, database: config.database && redactUrl(config.database) }, url: server.url },
-      'sigil is up',
-    );
-    return {
-      version,
-      stateDir: config.stateDir,
-      endpoints: [
-        {
-          name: 'log',
-          url: `${publicUrl}/checkpoint`,
-          description: 'transparency log checkpoint (C2SP tlog-tiles)',
-        },
-        {
-          name: 'rekor',
-          url: `${publicUrl}/api/v1/log`,
-          description: 'Rekor v1 API (--rekor-url is the base URL)',
-        },
-        {
-          name: 'ca',
-          url: `${publicUrl}/api/v2/configuration`,
-          description: 'keyless CA, Fulcio API (--fulcio-url is the base URL)',
-        },
-        {
-          name: 'ct-log',
-          url: `${publicUrl}${CA_PATHS.ctLog}/checkpoint`,
-          description: 'certificate transparency log (C2SP static-ct-api)',
-        },
-        {
-          name: 'oidc',
-          url: caServices.devIssuerUrl,
-          description: 'OIDC issuer, FOR DEVELOPMENT ONLY: `sigil token` mints ID tokens',
-        },
-        {
-          name: 'trust',
-          url: `${publicUrl}/trust-config.json`,
-          description: 'client trust config (TrustedRoot + SigningConfig)',
-        },
-        { name: 'health', url: `${server.url}/healthz`, description: 'liveness' },
-        { name: 'ready', url: `${server.url}/readyz`, description: 'readiness of every service' },
-        { name: 'metrics', url: `${server.url}/metrics`, description: 'Prometheus metrics' },
-      ],
-      log: {
+    if (runs('log')) {
+      logs = await startLogServices(base);
+      closers.push(() => logs!.close());
+      services.use(createTlogTilesRouter(logs.tiles.log));
+      runningLogs['rekor-v1'] = logs.rekorV1Log.log;
+      runningLogs.tiles = logs.tiles.log;
+      // Entries are validated and their signatures verified on worker threads, so every core verifies
+      // while the main thread sequences, proves and answers.
+      let admitter: EntryAdmitter;
+      if (config.admissionWorkers > 0) {
+        const pool = createAdmissionPool({ size: config.admissionWorkers });
+        registerAdmissionMetrics(metrics, pool);
+        admitter = pool;
+      } else {
+        admitter = inProcessAdmitter();
+      }
+      closers.push(() => admitter.close());
+      const writes = { admitter, countAppend, maxBodyBytes: config.maxBodyBytes };
+      fastRoutes.add(rekorV1WriteRoute(logs.rekorV1, writes));
+      fastRoutes.add(rekorV2WriteRoute(logs.rekorV2, writes));
+      services.use(createRekorV1Router(logs.rekorV1, { maxBodyBytes: config.maxBodyBytes }));
+      endpoint('log', `${publicUrl}/checkpoint`, 'transparency log checkpoint (C2SP tlog-tiles)');
+      endpoint('rekor', `${publicUrl}/api/v1/log`, 'Rekor v1 API (--rekor-url is the base URL)');
+      summary.log = {
         origin: logs.tiles.origin,
         storage: logs.tiles.storage,
         publicKeyPem: logs.tiles.publicKeyPem,
         verifierKey: logs.tiles.verifierKey,
-      },
-      rekorV1: {
+      };
+      summary.rekorV1 = {
         origin: logs.rekorV1Log.origin,
         treeId: logs.rekorV1.treeId.toString(),
         logId: logs.rekorV1.logId,
         publicKeyPem: logs.rekorV1.publicKeyPem,
         verifierKey: logs.rekorV1Log.verifierKey,
-      },
-      ca: {
+      };
+    }
+
+    const signer =
+      runs('ca') || runs('ctlog')
+        ? await loadCaSigner({ ...base, passphrase: config.caPassphrase })
+        : undefined;
+    let ct: RunningCtLog | undefined;
+    if (runs('ctlog')) {
+      const roots = config.ctRootsFile ? await readRoots(config.ctRootsFile) : [signer!.chain.at(-1)!];
+      ct = await startCtLog({ ...base, roots });
+      closers.push(() => ct!.ct.close());
+      runningLogs.ct = ct.ct.log;
+      services.use(CA_PATHS.ctLog, createCtLogRouter(ct.ct, { countAppend }));
+      endpoint('ct-log', `${ct.url}/checkpoint`, 'certificate transparency log (C2SP static-ct-api)');
+    }
+
+    let devIssuer: DevOidcIssuer | undefined;
+    if (runs('oidc')) {
+      devIssuer = await startDevIssuer(base);
+      services.use(CA_PATHS.oidc, createDevOidcRouter(devIssuer));
+      endpoint(
+        'oidc',
+        devIssuer.issuerUrl,
+        'OIDC issuer, FOR DEVELOPMENT ONLY: `sigil token` mints ID tokens',
+      );
+    }
+
+    let ca: RunningCa | undefined;
+    if (runs('ca')) {
+      ca = await startCa({
+        ...base,
+        signer: signer!,
+        ct: ct ? inProcessCtSubmitter(ct.ct) : httpCtSubmitter({ url: config.ctUrl! }),
+        issuerConfigFile: config.caConfig,
+        devIssuerUrl: devIssuer?.issuerUrl,
+      });
+      const fulcio = {
+        configuration: () => fulcioConfiguration(ca!.issuerConfig),
+        onIssued: registerCaMetrics(metrics),
+        logger: logger.child({ service: 'ca' }),
+      };
+      fastRoutes.add(fulcioSigningRoute(ca.ca, fulcio));
+      services.use(createFulcioRouter(ca.ca, fulcio));
+      endpoint(
+        'ca',
+        `${publicUrl}/api/v2/configuration`,
+        'keyless CA, Fulcio API (--fulcio-url is the base URL)',
+      );
+    }
+
+    if (logs && ct && ca && signer) {
+      const trustsDevIssuer = devIssuer !== undefined && config.caConfig === undefined;
+      const trust = deploymentTrust(
+        publicUrl,
+        logs,
+        signer,
+        ct,
+        trustsDevIssuer ? devIssuer!.issuerUrl : undefined,
+      );
+      const documents = {
+        trustConfig: buildClientTrustConfig(trust),
+        trustedRoot: buildTrustedRoot(trust),
+        signingConfig: buildSigningConfig(trust),
+      };
+      const trustConfigFile = join(config.stateDir, 'trust-config.json');
+      const trustedRootFile = join(config.stateDir, 'trusted_root.json');
+      await writeJsonFile(trustConfigFile, documents.trustConfig);
+      await writeJsonFile(trustedRootFile, documents.trustedRoot);
+      await writeJsonFile(join(config.stateDir, 'signing-config.json'), documents.signingConfig);
+      services.use(createTrustConfigRouter(() => documents));
+      endpoint(
+        'trust',
+        `${publicUrl}/trust-config.json`,
+        'client trust config (TrustedRoot + SigningConfig)',
+      );
+      summary.ca = {
         url: publicUrl,
-        oidcIssuer: caServices.devIssuerUrl,
-        oidcIssuerTrusted: config.caConfig === undefined,
-        ctLog: { url: `${publicUrl}${CA_PATHS.ctLog}`, origin: caServices.ctOrigin },
+        oidcIssuer: devIssuer?.issuerUrl ?? `${publicUrl}${CA_PATHS.oidc}`,
+        oidcIssuerTrusted: trustsDevIssuer,
+        ctLog: { url: ct.url, origin: ct.origin },
         trustConfigFile,
         trustedRootFile,
+      };
+    }
+    endpoint('health', `${server.url}/healthz`, 'liveness');
+    endpoint('ready', `${server.url}/readyz`, 'readiness of every service');
+    endpoint('metrics', `${server.url}/metrics`, 'Prometheus metrics');
+    ready = true;
+    logger.info(
+      {
+        services: selected,
+        config: {
+          ...config,
+          database: config.database && redactUrl(config.database),
+          caPassphrase: undefined,
+        },
+        url: server.url,
       },
-      stop: async () => {
-        await server.close();
-        await admitter?.close();
-        await caServices?.close();
-        await logs?.close();
-      },
-    };
+      'sigil is up',
+    );
+    return { ...summary, stop };
   } catch (error) {
-    await server.close();
-    await admitter?.close();
-    await caServices?.close();
-    await logs?.close();
+    await stop();
     throw error;
   }
 }
@@ -226,11 +283,12 @@ export async function startAll(
 function deploymentTrust(
   publicUrl: string,
   logs: RunningLogServices,
-  ca: RunningCaServices,
-  trustsDevIssuer: boolean,
+  signer: CaSigner,
+  ct: RunningCtLog,
+  oidcUrl: string | undefined,
 ): DeploymentTrust {
-  const intermediate = new X509Certificate(ca.signer.chain[0]!);
-  const root = new X509Certificate(ca.signer.chain.at(-1)!);
+  const intermediate = new X509Certificate(signer.chain[0]!);
+  const root = new X509Certificate(signer.chain.at(-1)!);
   const subject = (name: string, field: string) => new RegExp(`^${field}=(.*)$`, 'm').exec(name)?.[1] ?? '';
   // Every service of the state folder starts being trusted with the CA: entries and certificates
   // from before it cannot carry its identities anyway.
@@ -244,20 +302,34 @@ function deploymentTrust(
     operator: new URL(publicUrl).hostname,
     certificateAuthority: {
       url: publicUrl,
-      chain: ca.signer.chain,
+      chain: signer.chain,
       organization: subject(root.subject, 'O'),
       commonName: subject(root.subject, 'CN'),
       validFrom,
     },
     rekorV1Logs: [log(publicUrl, logs.rekorV1.publicKeyPem)],
     tileLogs: [log(publicUrl, logs.tiles.publicKeyPem)],
-    ctLogs: [{ url: `${publicUrl}${CA_PATHS.ctLog}`, publicKey: ca.ctPublicKey, validFrom }],
-    ...(trustsDevIssuer ? { oidcUrl: ca.devIssuerUrl } : {}),
+    ctLogs: [{ url: ct.url, publicKey: ct.publicKey, validFrom }],
+    ...(oidcUrl ? { oidcUrl } : {}),
   };
 }
 
-function fulcioConfigurationOf(ca: RunningCaServices): unknown {
-  return fulcioConfiguration(ca.issuerConfig);
+/** The CT log's roots from a PEM file (--ct-roots). */
+async function readRoots(file: string): Promise<Uint8Array[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `--ct-roots: cannot read ${file} (${(cause as Error).message})`,
+      { cause },
+    );
+  }
+  const roots = decodePem(text, file).filter((block) => block.label === 'CERTIFICATE');
+  if (roots.length === 0)
+    throw new CliError('CLI_OPTION_INVALID', `--ct-roots: ${file} holds no PEM CERTIFICATE`);
+  return roots.map((block) => block.der);
 }
 
 /** Written to a temporary file and renamed: a reader never sees half a document. */
@@ -275,16 +347,23 @@ export function formatUp(summary: UpSummary): string {
     `Sigil ${summary.version} is up`,
     row('state', summary.stateDir),
     ...summary.endpoints.map((endpoint) => row(endpoint.name, `${endpoint.url}  (${endpoint.description})`)),
-    row('log key', summary.log.verifierKey),
-    row('storage', summary.log.storage),
-    '',
-    'Log public key (PEM):',
-    summary.log.publicKeyPem.trimEnd(),
-    '',
-    `Rekor v1 public key (PEM; log ID ${summary.rekorV1.logId}):`,
-    summary.rekorV1.publicKeyPem.trimEnd(),
-    '',
-    ...clientHints(summary),
+    ...(summary.log
+      ? [
+          row('log key', summary.log.verifierKey),
+          row('storage', summary.log.storage),
+          '',
+          'Log public key (PEM):',
+          summary.log.publicKeyPem.trimEnd(),
+        ]
+      : []),
+    ...(summary.rekorV1
+      ? [
+          '',
+          `Rekor v1 public key (PEM; log ID ${summary.rekorV1.logId}):`,
+          summary.rekorV1.publicKeyPem.trimEnd(),
+        ]
+      : []),
+    ...(summary.ca ? ['', ...clientHints(summary.ca)] : []),
     '',
     'Press Ctrl-C to stop.',
   ];
@@ -292,8 +371,7 @@ export function formatUp(summary: UpSummary): string {
 }
 
 /** How to point cosign, sigstore-js and sigstore-python at this deployment. */
-export function clientHints(summary: Pick<UpSummary, 'ca' | 'endpoints'>): string[] {
-  const { ca } = summary;
+export function clientHints(ca: NonNullable<UpSummary['ca']>): string[] {
   return [
     'Client trust material:',
     `  trust config  ${ca.trustConfigFile}  (ClientTrustConfig: TrustedRoot + SigningConfig)`,

@@ -9,7 +9,8 @@ export type AppendOutcome = 'added' | 'duplicate' | 'refused' | 'overloaded' | '
 export type CountAppend = (log: string, outcome: AppendOutcome) => void;
 
 /**
- * Prometheus metrics of the transparency logs, labelled `log` (e.g. `rekor-v1`, `tiles`): the tree size
+ * Prometheus metrics of the transparency logs, labelled `log` (e.g. `rekor-v1`, `tiles`, `ct`; the
+ * record is read at every scrape, so logs started later are added to it): the tree size
  * of each latest checkpoint and the appends waiting to be durable (read when scraped), and append
  * requests by outcome.
  */
@@ -18,14 +19,15 @@ export function registerLogMetrics(
   logs: Readonly<Record<string, TransparencyLog>>,
 ): CountAppend {
   const registers = [metrics.registry];
-  const entries = Object.entries(logs);
+  // read when scraped: logs may be added to the record after registration
+  const entries = () => Object.entries(logs);
   new Gauge({
     name: 'sigil_log_checkpoint_tree_size',
     help: 'Tree size of the latest published checkpoint',
     labelNames: ['log'] as const,
     registers,
     collect() {
-      for (const [name, log] of entries) this.set({ log: name }, log.latestCheckpoint()?.size ?? 0);
+      for (const [name, log] of entries()) this.set({ log: name }, log.latestCheckpoint()?.size ?? 0);
     },
   });
   new Gauge({
@@ -34,7 +36,7 @@ export function registerLogMetrics(
     labelNames: ['log'] as const,
     registers,
     collect() {
-      for (const [name, log] of entries) this.set({ log: name }, log.pendingAppends);
+      for (const [name, log] of entries()) this.set({ log: name }, log.pendingAppends);
     },
   });
   const appends = new Counter({

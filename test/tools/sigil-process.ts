@@ -14,6 +14,7 @@ export interface SigilUpSummary {
   endpoints: { name: string; url: string }[];
   log: { origin: string; verifierKey: string; publicKeyPem: string; storage: string };
   rekorV1: { origin: string; treeId: string; logId: string; publicKeyPem: string; verifierKey: string };
+  services: string[];
   ca: {
     url: string;
     oidcIssuer: string;
@@ -47,7 +48,14 @@ export interface RunningSigil {
 
 /** Runs the real `sigil up` (the README's run command, on a free port and a temporary state folder). */
 export async function startSigil(
-  options: { stateDir?: string; args?: string[]; nodeArgs?: string[] } = {},
+  options: {
+    stateDir?: string;
+    args?: string[];
+    nodeArgs?: string[];
+    /** Instead of `up`, e.g. `['serve', 'log', 'ctlog']`. */
+    command?: string[];
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<RunningSigil> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'sigil-e2e-')));
   const child = spawn(
@@ -57,14 +65,14 @@ export async function startSigil(
       '--import',
       'tsx',
       sigil,
-      'up',
+      ...(options.command ?? ['up']),
       '--port',
       '0',
       '--json',
       ...(options.args ?? []),
     ],
     {
-      env: { ...process.env, SIGIL_STATE: stateDir, SIGIL_LOG_LEVEL: 'warn' },
+      env: { ...process.env, SIGIL_STATE: stateDir, SIGIL_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
