@@ -16,6 +16,7 @@ import { signToken, startTestIssuer, testKey, type TestIssuer } from '../ca/oidc
 import { postJson } from '../tools/rekor-entries.ts';
 import { startSigil, type RunningSigil } from '../tools/sigil-process.ts';
 import { vectorPath } from '../tools/vectors.ts';
+import { githubClaimsFromExtensions } from '../ca/oidc/github-claims.ts';
 
 /**
  * A GitHub-Actions-shaped certificate from `sigil up`, field by field against the real public-good one
@@ -79,37 +80,8 @@ function githubClaims(real: Certificate, issuerUrl: string): Record<string, unkn
     assert.ok(found !== undefined, `the real certificate lacks ${FULCIO_ARC}.${arc}`);
     return found;
   };
-  const underGithub = (url: string) => url.replace(/^https:\/\/github\.com\//, '');
-  const run = /\/actions\/runs\/(\d+)\/attempts\/(\d+)$/.exec(value(21));
-  assert.ok(run, 'expected a run invocation URI');
   const now = Math.floor(Date.now() / 1000);
-  return {
-    iss: issuerUrl,
-    aud: 'sigstore',
-    sub: `repo:${value(5)}:ref:${value(6)}`,
-    event_name: value(2),
-    sha: value(3),
-    workflow: value(4),
-    repository: value(5),
-    ref: value(6),
-    job_workflow_ref: underGithub(value(9)),
-    job_workflow_sha: value(10),
-    runner_environment: value(11),
-    repository_id: value(15),
-    repository_owner: underGithub(value(16)),
-    repository_owner_id: value(17),
-    workflow_ref: underGithub(value(18)),
-    workflow_sha: value(19),
-    run_id: run[1],
-    run_attempt: run[2],
-    repository_visibility: value(22),
-    // Claims GitHub sends that no extension uses.
-    actor: 'octocat',
-    ref_type: 'branch',
-    iat: now,
-    nbf: now,
-    exp: now + 300,
-  };
+  return { ...githubClaimsFromExtensions(value, issuerUrl), iat: now, nbf: now, exp: now + 300 };
 }
 
 /** The one SCT of the RFC 6962 §3.3 SignedCertificateTimestampList in the leaf's SCT extension. */

@@ -13,6 +13,7 @@ import {
   type IssuerConfig,
 } from '../../../src/ca/oidc/index.ts';
 import { vectorPath } from '../../tools/vectors.ts';
+import { githubClaimsFromExtensions } from './github-claims.ts';
 
 interface DecodedLeaf {
   san: { type: string; value: string }[];
@@ -51,34 +52,7 @@ const legacyGithub: IssuerConfig = resolveIssuerConfig({
 function githubClaims(leaf: DecodedLeaf): Record<string, unknown> {
   const value = (arc: number) =>
     leaf.fulcio_extensions.find((extension) => extension.oid === `${ARC}.${arc}`)!.value;
-  const underGithub = (text: string) => text.replace(/^https:\/\/github\.com\//, '');
-  const run = /\/actions\/runs\/(\d+)\/attempts\/(\d+)$/.exec(value(21))!;
-  return {
-    iss: GITHUB_ISSUER,
-    aud: 'sigstore',
-    sub: `repo:${value(5)}:ref:${value(6)}`,
-    event_name: value(2),
-    sha: value(3),
-    workflow: value(4),
-    repository: value(5),
-    ref: value(6),
-    job_workflow_ref: underGithub(value(9)),
-    job_workflow_sha: value(10),
-    runner_environment: value(11),
-    repository_id: value(15),
-    repository_owner: underGithub(value(16)),
-    repository_owner_id: value(17),
-    workflow_ref: underGithub(value(18)),
-    workflow_sha: value(19),
-    run_id: run[1],
-    run_attempt: run[2],
-    repository_visibility: value(22),
-    // Claims GitHub sends that no extension uses.
-    actor: 'octocat',
-    ref_type: 'branch',
-    exp: 1692375335,
-    iat: 1692374735,
-  };
+  return { ...githubClaimsFromExtensions(value, GITHUB_ISSUER), exp: 1692375335, iat: 1692374735 };
 }
 
 /** What the certificate holds, as `fulcioExtensionList` states it. */
