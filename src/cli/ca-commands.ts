@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CA_FILES, initCertificateAuthority } from '../ca/index.ts';
 import { defaultStateDir } from './config.ts';
 import { CliError } from './errors.ts';
+import { readOptionFile } from './state.ts';
 import type { CliIo } from './program.ts';
 
 interface CaInitFlags {
@@ -77,17 +77,7 @@ export function addCaCommands(program: Command, io: CliIo): void {
 export async function readPassphrase(file: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
   let passphrase: string | undefined;
   if (file !== undefined) {
-    try {
-      passphrase = (await readFile(file, 'utf8')).split(/\r?\n/)[0];
-    } catch (cause) {
-      throw new CliError(
-        'CLI_OPTION_INVALID',
-        `--passphrase-file: cannot read ${file} (${(cause as Error).message})`,
-        {
-          cause,
-        },
-      );
-    }
+    passphrase = (await readOptionFile('--passphrase-file', file)).split(/\r?\n/)[0];
   } else passphrase = env.SIGIL_CA_PASSPHRASE;
   if (!passphrase) {
     throw new CliError(

@@ -1,5 +1,4 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/index.ts';
 import {
@@ -17,6 +16,7 @@ import { openCtLog, type CtLog } from '../ctlog/index.ts';
 import { PostgresStorage, SqliteStorage, type LogStorage } from '../log/index.ts';
 import { loadOrCreateCa } from './ca-state.ts';
 import { CliError } from './errors.ts';
+import { readOptionFile } from './state.ts';
 import { loadOrCreateKey, loadOrCreateSetting } from './key-store.ts';
 
 export interface CaServiceOptions {
@@ -142,17 +142,5 @@ export function inProcessCtSubmitter(ct: CtLog): CtSubmitter {
 }
 
 async function readIssuerConfig(file: string): Promise<IssuerConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new CliError(
-      'CLI_OPTION_INVALID',
-      `--ca-config: cannot read ${file} (${(cause as Error).message})`,
-      {
-        cause,
-      },
-    );
-  }
-  return parseIssuerConfig(text, file);
+  return parseIssuerConfig(await readOptionFile('--ca-config', file), file);
 }

@@ -1,4 +1,4 @@
-import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
 import { CliError } from './errors.ts';
 
 /**
@@ -17,5 +17,16 @@ export async function prepareStateDir(path: string): Promise<void> {
       `state folder ${path} cannot be used (${(cause as Error).message}); pass --state with a writable folder or set SIGIL_STATE`,
       { cause },
     );
+  }
+}
+
+/** The text of a file a flag names, or a CliError naming the flag and what went wrong. */
+export async function readOptionFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new CliError('CLI_OPTION_INVALID', `${flag}: cannot read ${file} (${(cause as Error).message})`, {
+      cause,
+    });
   }
 }

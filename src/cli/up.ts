@@ -2,7 +2,6 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/index.ts';
-import { readFile } from 'node:fs/promises';
 import { decodePem } from '../core/index.ts';
 import { fulcioConfiguration, httpCtSubmitter, type CaSigner, type DevOidcIssuer } from '../ca/index.ts';
 import {
@@ -50,7 +49,7 @@ import {
 } from './ca-service.ts';
 import { CliError } from './errors.ts';
 import { startLogServices, type RunningLogServices } from './log-service.ts';
-import { prepareStateDir } from './state.ts';
+import { prepareStateDir, readOptionFile } from './state.ts';
 
 /** One endpoint that `sigil up` started, as printed to the user. */
 export interface StartedEndpoint {
@@ -316,16 +315,7 @@ function deploymentTrust(
 
 /** The CT log's roots from a PEM file (--ct-roots). */
 async function readRoots(file: string): Promise<Uint8Array[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new CliError(
-      'CLI_OPTION_INVALID',
-      `--ct-roots: cannot read ${file} (${(cause as Error).message})`,
-      { cause },
-    );
-  }
+  const text = await readOptionFile('--ct-roots', file);
   const roots = decodePem(text, file).filter((block) => block.label === 'CERTIFICATE');
   if (roots.length === 0)
     throw new CliError('CLI_OPTION_INVALID', `--ct-roots: ${file} holds no PEM CERTIFICATE`);
