@@ -22,8 +22,11 @@ export interface CaKeySource {
  * A key held in memory, signing on libuv's thread pool: a P-384 signature costs ~1.2 ms here, and each
  * certificate takes two (precertificate and final), so the event loop hands them off.
  */
-export function keyObjectSource(privateKey: KeyObject, publicKey: KeyObject): CaKeySource {
-  const hash = hashFor(publicKey);
+export function keyObjectSource(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  hash: string | undefined = hashFor(publicKey),
+): CaKeySource {
   return {
     publicKey,
     sign: (data) =>
@@ -98,7 +101,22 @@ export class CaSigner {
   readonly leafExtensionsHeadDer: readonly Uint8Array[];
   readonly leafExtensionsAuthorityDer: readonly Uint8Array[];
 
-  constructor(key: CaKeySource, chain: readonly Uint8Array[]) {
+  /**
+   * A Precertificate Signing Certificate's signer (RFC 6962 §3.1; its chain starts with its own
+   * certificate, then this CA's chain), or undefined when this CA signs precertificates itself.
+   */
+  readonly precertificateSigner: CaSigner | undefined;
+
+  /**
+   * `signatureAlgorithm`: what this CA writes as its signature algorithm, when it is not the key's
+   * default — a P-256 precertificate signer signs with SHA-384 when the CA whose precertificates it
+   * signs does, since the precertificate's TBSCertificate must name the final certificate's algorithm.
+   */
+  constructor(
+    key: CaKeySource,
+    chain: readonly Uint8Array[],
+    options: { precertificateSigner?: CaSigner; signatureAlgorithm?: AlgorithmIdentifier } = {},
+  ) {
     const own = chain[0];
     if (!own) throw new CaError('CA_CONFIG_INVALID', 'CA chain: expected at least the issuing certificate');
     const certificate = AsnConvert.parse(own, Certificate);
@@ -109,8 +127,9 @@ export class CaSigner {
     if (!x509.ca) throw new CaError('CA_CONFIG_INVALID', `CA chain: ${x509.subject} is not a CA certificate`);
     this.key = key;
     this.chain = chain;
+    this.precertificateSigner = options.precertificateSigner;
     this.subject = certificate.tbsCertificate.subject;
-    this.signatureAlgorithm = signatureAlgorithmOf(key.publicKey).algorithm;
+    this.signatureAlgorithm = options.signatureAlgorithm ?? signatureAlgorithmOf(key.publicKey).algorithm;
     this.signatureAlgorithmDer = new Uint8Array(AsnConvert.serialize(this.signatureAlgorithm));
     this.subjectDer = new Uint8Array(AsnConvert.serialize(this.subject));
     this.leafExtensionsAuthority = [

@@ -68,8 +68,11 @@ export interface LeafTemplate {
   readonly serialNumber: Uint8Array;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** The DER TBSCertificate with `last` as its final extension (none: a certificate without CT). */
-  tbs(last?: { oid: string; critical: boolean; value: Uint8Array }): Uint8Array;
+  /**
+   * The DER TBSCertificate with `last` as its final extension (none: a certificate without CT), as
+   * signed by `signedBy` (default: the issuer; a precertificate signing certificate for a precertificate).
+   */
+  tbs(last?: { oid: string; critical: boolean; value: Uint8Array }, signedBy?: CaSigner): Uint8Array;
 }
 
 /**
@@ -83,34 +86,44 @@ export interface LeafTemplate {
  * TBSCertificate with asn1-schema cost ~800 µs per leaf on this machine, more than the P-384 signature.
  */
 export function leafTemplate(request: LeafRequest, issuer: CaSigner): LeafTemplate {
-  const serialNumber = randomSerialNumber();
+  const serialNumber = encodeElement(0x02, [randomSerialNumber()]);
   const notBefore = new Date(Math.floor(request.now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + LEAF_LIFETIME_MS);
   const spki = request.publicKeySpki;
-  const head = Buffer.concat([
-    V3,
-    encodeElement(0x02, [serialNumber]),
-    issuer.signatureAlgorithmDer,
-    issuer.subjectDer,
-    encodeElement(0x30, [Buffer.concat([derTime(notBefore), derTime(notAfter)])]),
-    EMPTY_NAME,
-    spki,
-  ]);
-  const extensions = [
-    ...issuer.leafExtensionsHeadDer,
-    encodeExtension(id_ce_subjectKeyIdentifier, false, encodeElement(0x04, [keyIdentifierOfSpki(spki)])),
-    ...issuer.leafExtensionsAuthorityDer,
+  const validity = encodeElement(0x30, [Buffer.concat([derTime(notBefore), derTime(notAfter)])]);
+  const subjectKeyId = encodeExtension(
+    id_ce_subjectKeyIdentifier,
+    false,
+    encodeElement(0x04, [keyIdentifierOfSpki(spki)]),
+  );
+  const rest = [
     encodeExtension(id_ce_subjectAltName, true, encodeSubjectAlternativeName(request.subjectAlternativeName)),
     ...request.extensions.map((item) => encodeExtension(item.oid, false, encodeFulcioExtensionValue(item))),
   ];
   return {
-    serialNumber,
+    serialNumber: serialNumber.subarray(2),
     notBefore,
     notAfter,
-    tbs(last) {
-      const all = last ? [...extensions, encodeExtension(last.oid, last.critical, last.value)] : extensions;
+    tbs(last, signedBy = issuer) {
+      // Only the issuer's name, signature algorithm and key ID change with the signer (RFC 6962 §3.1).
+      const head = [
+        V3,
+        serialNumber,
+        signedBy.signatureAlgorithmDer,
+        signedBy.subjectDer,
+        validity,
+        EMPTY_NAME,
+        spki,
+      ];
+      const all = [
+        ...issuer.leafExtensionsHeadDer,
+        subjectKeyId,
+        ...signedBy.leafExtensionsAuthorityDer,
+        ...rest,
+        ...(last ? [encodeExtension(last.oid, last.critical, last.value)] : []),
+      ];
       const extensionsField = encodeElement(0xa3, [encodeElement(0x30, [Buffer.concat(all)])]);
-      return encodeElement(0x30, [Buffer.concat([head, extensionsField])]);
+      return encodeElement(0x30, [Buffer.concat([...head, extensionsField])]);
     },
   };
 }

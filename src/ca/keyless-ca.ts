@@ -139,13 +139,14 @@ export class KeylessCa {
         },
       };
     }
-    const precertificate = await this.signer.signCertificate(
-      template.tbs({ oid: CT_POISON_OID, critical: true, value: ASN1_NULL }),
+    const precertificateSigner = this.signer.precertificateSigner ?? this.signer;
+    const precertificate = await precertificateSigner.signCertificate(
+      template.tbs({ oid: CT_POISON_OID, critical: true, value: ASN1_NULL }, precertificateSigner),
     );
     const submitted = performance.now();
     let sct: AddChainResponse;
     try {
-      sct = await this.#ct.addPreChain([precertificate, ...this.signer.chain]);
+      sct = await this.#ct.addPreChain([precertificate, ...precertificateSigner.chain]);
     } catch (error) {
       if (error instanceof CaError && (error.code === 'CA_CT_UNAVAILABLE' || error.code === 'CA_CT_FAILED'))
         throw error;

@@ -1,6 +1,12 @@
 import { hash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Name, id_ce_basicConstraints, id_ce_extKeyUsage } from '@peculiar/asn1-x509';
+import {
+  BasicConstraints,
+  Name,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+} from '@peculiar/asn1-x509';
 import { CtError } from './errors.ts';
 import {
   DerSyntaxError,
@@ -9,6 +15,7 @@ import {
   decodeOid,
   elementBytes,
   encodeElement,
+  encodeOid,
   readChildren,
   readWhole,
   type DerElement,
@@ -100,12 +107,64 @@ export function parseCertificate(der: Uint8Array, field: string): ParsedCertific
 }
 
 /**
+ * The CA that issues the final certificate, when a precertificate signing certificate signed the
+ * precertificate: its Name and key identifier replace the precertificate's issuer and authority key ID
+ * (RFC 6962 §3.2; certificate-transparency-go `x509.BuildPrecertTBS`).
+ */
+export interface FinalIssuer {
+  readonly name: Uint8Array;
+  readonly keyIdentifier: Uint8Array;
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier } as an Extension (RFC 5280 §4.2.1.1). */
+function encodeAuthorityKeyIdentifier(keyIdentifier: Uint8Array, critical: boolean): Uint8Array {
+  const value = encodeElement(DerTag.sequence, [encodeElement(0x80, [keyIdentifier])]);
+  return encodeElement(DerTag.sequence, [
+    encodeOid(id_ce_authorityKeyIdentifier),
+    ...(critical ? [Uint8Array.of(DerTag.boolean, 1, 0xff)] : []),
+    encodeElement(DerTag.octetString, [value]),
+  ]);
+}
+
+/**
+ * The keyIdentifier of a certificate's authority key identifier extension, or undefined without one.
+ * Throws CT_CERTIFICATE_INVALID for an extension that is not DER.
+ */
+export function authorityKeyIdentifier(
+  certificate: ParsedCertificate,
+  field: string,
+): Uint8Array | undefined {
+  const extension = certificate.extensions.get(id_ce_authorityKeyIdentifier);
+  if (!extension) return undefined;
+  try {
+    const value = extension.value;
+    const keyIdentifier = readChildren(value, readWhole(value, DerTag.sequence)).find(
+      (part) => part.tag === 0x80,
+    );
+    return keyIdentifier && contentBytes(value, keyIdentifier);
+  } catch (cause) {
+    throw new CtError(
+      'CT_CERTIFICATE_INVALID',
+      `${field}: expected a DER authorityKeyIdentifier extension value`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/**
  * The TBSCertificate of `certificate` without the extension `oid`, every other byte as it was: a
  * precertificate without its poison (RFC 6962 §3.2 PreCert.tbs_certificate), or a final certificate
  * without its SCT list, to check an embedded SCT. An extensions field left empty is dropped, as
  * certificate-transparency-go does. Throws CT_CERTIFICATE_INVALID unless the extension occurs once.
  */
-export function tbsWithoutExtension(certificate: ParsedCertificate, oid: string, field: string): Uint8Array {
+export function tbsWithoutExtension(
+  certificate: ParsedCertificate,
+  oid: string,
+  field: string,
+  finalIssuer?: FinalIssuer,
+): Uint8Array {
   const tbs = certificate.tbsCertificate;
   try {
     const fields = readChildren(tbs, readWhole(tbs, DerTag.sequence));
@@ -114,8 +173,21 @@ export function tbsWithoutExtension(certificate: ParsedCertificate, oid: string,
     const [list] = readChildren(tbs, extensionsField);
     const kept = readChildren(tbs, list!).filter((extension) => extensionOid(tbs, extension) !== oid);
     if (kept.length === certificate.extensions.size) throw syntax(`expected extension ${oid}`);
-    const keptBytes = kept.map((extension) => elementBytes(tbs, extension));
+    const keptBytes = kept.map((extension) =>
+      finalIssuer && extensionOid(tbs, extension) === id_ce_authorityKeyIdentifier
+        ? encodeAuthorityKeyIdentifier(
+            finalIssuer.keyIdentifier,
+            certificate.extensions.get(id_ce_authorityKeyIdentifier)!.critical,
+          )
+        : elementBytes(tbs, extension),
+    );
     const head = fields.slice(0, -1).map((element) => elementBytes(tbs, element));
+    if (finalIssuer) {
+      // TBSCertificate: [0] version (present in v3), serialNumber, signature, issuer, ...
+      const issuerAt = fields[0]?.tag === 0xa0 ? 3 : 2;
+      if (issuerAt >= head.length) throw syntax('expected an issuer field');
+      head[issuerAt] = finalIssuer.name;
+    }
     const extensions =
       keptBytes.length === 0
         ? []

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import {
+  CT_PRECERT_SIGNING_EKU,
   EKU_ANY,
   describeName,
   extendedKeyUsages,
@@ -125,6 +126,20 @@ export class ChainValidator {
       }
     });
     const deferred = options.deferLeafSignature === true && issuers.length > 0 ? issuers[0] : undefined;
+    // RFC 6962 §3.1: a precertificate may be signed by a Precertificate Signing Certificate, directly
+    // certified by the CA that signs the final certificate; its own EKU is that purpose alone.
+    const precertificateSigner =
+      kind === 'precertificate' && (issuers[0]?.extKeyUsages?.includes(CT_PRECERT_SIGNING_EKU) ?? false);
+    if (
+      precertificateSigner &&
+      issuers.length < 2 &&
+      !this.#rootsBySubject.has(Buffer.from(issuers[0]!.certificate.issuer).toString('hex'))
+    ) {
+      throw new CtError(
+        'CT_CHAIN_INVALID',
+        'chain[1]: a precertificate signing certificate must be followed by the CA that certified it',
+      );
+    }
     let child = leaf;
     issuers.forEach((issuer, position) => {
       const verifySignature = !(position === 0 && deferred);
@@ -135,6 +150,7 @@ export class ChainValidator {
         `chain[${position + 1}]`,
         position > 0,
         verifySignature,
+        position === 0 && precertificateSigner,
       );
       child = issuer.certificate;
     });
@@ -204,6 +220,7 @@ export class ChainValidator {
     issuerField: string,
     remember: boolean,
     verifySignature = true,
+    precertificateSigner = false,
   ): void {
     const parent = issuer.certificate;
     if (!Buffer.from(child.issuer).equals(parent.subject)) {
@@ -221,7 +238,11 @@ export class ChainValidator {
     }
     const accepted = this.#options.acceptedExtKeyUsages;
     const restriction = issuer.extKeyUsages;
-    if (restriction && !restriction.some((usage) => usage === EKU_ANY || accepted.includes(usage))) {
+    if (
+      !precertificateSigner &&
+      restriction &&
+      !restriction.some((usage) => usage === EKU_ANY || accepted.includes(usage))
+    ) {
       throw new CtError(
         'CT_EKU_MISSING',
         `${issuerField}: expected its extended key usage to allow ${accepted.join(' or ')}, received ${restriction.join(', ') || 'an empty list'}`,

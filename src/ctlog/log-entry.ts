@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   CT_POISON_OID,
+  authorityKeyIdentifier,
   CT_PRECERT_SIGNING_EKU,
   extendedKeyUsages,
   tbsWithoutExtension,
@@ -25,19 +26,34 @@ export function buildPendingEntry(chain: VerifiedChain): PendingEntry {
   if (chain.kind === 'certificate') {
     return { signedEntry: { kind: 'x509', certificate: chain.leaf.der }, chainFingerprints };
   }
-  const issuer = chain.issuers[0]!;
-  if (extendedKeyUsages(issuer, 'chain[1]')?.includes(CT_PRECERT_SIGNING_EKU)) {
-    // A precertificate signing certificate (RFC 6962 §3.1) would need the TBSCertificate's issuer and
-    // authority key ID rewritten to the final issuer's; Sigstore CAs sign precertificates themselves.
-    throw new CtError(
-      'CT_PRECERT_INVALID',
-      `chain[1]: expected the CA that issues the final certificate, received a precertificate signing certificate (EKU ${CT_PRECERT_SIGNING_EKU}), which this log does not support`,
-    );
+  const signer = chain.issuers[0]!;
+  let signedEntry: SignedEntry;
+  if (extendedKeyUsages(signer, 'chain[1]')?.includes(CT_PRECERT_SIGNING_EKU)) {
+    // RFC 6962 §3.2: signed by a Precertificate Signing Certificate, the entry names the CA that signs
+    // the final certificate — its key hash, and its Name and key ID in place of the signing
+    // certificate's in the TBSCertificate, so the entry is what a client rebuilds from the final one.
+    const finalIssuer = chain.issuers[1]!;
+    const keyIdentifier = authorityKeyIdentifier(signer, 'chain[1]');
+    if (!keyIdentifier) {
+      throw new CtError(
+        'CT_PRECERT_INVALID',
+        'chain[1]: expected the precertificate signing certificate to carry an authority key identifier',
+      );
+    }
+    signedEntry = {
+      kind: 'precert',
+      issuerKeyHash: new Uint8Array(createHash('sha256').update(finalIssuer.subjectPublicKeyInfo).digest()),
+      tbsCertificate: tbsWithoutExtension(chain.leaf, CT_POISON_OID, 'chain[0]', {
+        name: finalIssuer.subject,
+        keyIdentifier,
+      }),
+    };
+  } else {
+    signedEntry = {
+      kind: 'precert',
+      issuerKeyHash: new Uint8Array(createHash('sha256').update(signer.subjectPublicKeyInfo).digest()),
+      tbsCertificate: tbsWithoutExtension(chain.leaf, CT_POISON_OID, 'chain[0]'),
+    };
   }
-  const signedEntry: SignedEntry = {
-    kind: 'precert',
-    issuerKeyHash: new Uint8Array(createHash('sha256').update(issuer.subjectPublicKeyInfo).digest()),
-    tbsCertificate: tbsWithoutExtension(chain.leaf, CT_POISON_OID, 'chain[0]'),
-  };
   return { signedEntry, precertificate: chain.leaf.der, chainFingerprints };
 }

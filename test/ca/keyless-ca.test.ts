@@ -201,7 +201,7 @@ describe('KeylessCa', () => {
       );
     });
 
-    it('submits a precertificate with the poison extension and the chain to the root', async () => {
+    it('submits a precertificate signed by the precertificate signing certificate, with the chain to the root', async () => {
       const submitted: Uint8Array[][] = [];
       const recording: CtSubmitter = {
         addPreChain: async (chain) => {
@@ -212,11 +212,23 @@ describe('KeylessCa', () => {
       const ca = new KeylessCa({ signer, identities, ct: recording });
       await assert.rejects(ca.issue(publicKeyRequest(p256.privateKey, p256.publicKey)));
       const [chain] = submitted;
-      assert.equal(chain?.length, 3);
+      assert.equal(chain?.length, 4);
       const precertificate = new X509Certificate(chain[0]!);
-      assert.ok(precertificate.verify(new X509Certificate(signer.chain[0]!).publicKey));
-      assert.match(precertificate.toLegacyObject().raw.toString('hex'), /060a2b06010401d679020403/); // poison OID
-      assert.deepEqual(chain.slice(1), [...signer.chain]);
+      const precertificateSigner = new X509Certificate(chain[1]!);
+      assert.ok(precertificate.verify(precertificateSigner.publicKey));
+      assert.equal(precertificate.issuer, precertificateSigner.subject);
+      assert.match(Buffer.from(precertificate.raw).toString('hex'), /060a2b06010401d679020403/); // poison OID
+      // RFC 6962 §3.1: a P-256 CA certificate with only the precertificate signing EKU, certified by the intermediate
+      assert.equal(precertificateSigner.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      assert.ok(precertificateSigner.ca);
+      assert.equal(precertificateSigner.keyUsage?.join(), '1.3.6.1.4.1.11129.2.4.4');
+      assert.ok(precertificateSigner.verify(new X509Certificate(signer.chain[0]!).publicKey));
+      assert.deepEqual(chain.slice(2), [...signer.chain]);
+      // the precertificate names the final certificate's signature algorithm (ecdsa-with-SHA384)
+      assert.match(
+        Buffer.from(precertificate.raw).toString('hex'),
+        /^3082....3082....a003020102021[0-9a-f]{41}300a06082a8648ce3d040303/,
+      );
     });
   });
 });

@@ -76,7 +76,7 @@ describe('the client commands', () => {
     const summary = JSON.parse(
       await sigilCli(['ca', 'init', '--dir', caDir, '--passphrase-file', passphraseFile, '--json']),
     ) as { files: string[]; root: { subject: string } };
-    assert.equal(summary.files.length, 4);
+    assert.equal(summary.files.length, 6); // root, intermediate and precertificate signer, each with its key
     assert.equal(summary.root.subject, 'O=sigil, CN=sigil');
     assert.match(await readFile(join(caDir, 'intermediate-key.pem'), 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
     await assert.rejects(
