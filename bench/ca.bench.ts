@@ -4,7 +4,7 @@
 // < 300 ms), with the split of the server's time per stage.
 //
 //   npm run bench:ca
-//   SIGIL_BENCH_SECONDS=5 SIGIL_BENCH_RUNS=5 npm run bench:ca     shorter or more runs (median printed)
+//   SIGIL_BENCH_SECONDS=5 SIGIL_BENCH_RUNS=3 npm run bench:ca     shorter or fewer runs (median printed; default 6 s × 5)
 //   SIGIL_BENCH_PROFILE=/tmp/prof                                   CPU profile of the server
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,9 +17,11 @@ import { report } from './report.ts';
 const CLIENTS = 32;
 const THREADS = 2;
 const KEYS = 64;
-const WARMUP_SECONDS = 2;
+/** Steady state: the first seconds after start run 15–25 % slower (JIT, caches), measured. */
+const WARMUP_SECONDS = 5;
 const SECONDS = Number(process.env.SIGIL_BENCH_SECONDS ?? 6);
-const RUNS = Number(process.env.SIGIL_BENCH_RUNS ?? 3);
+/** Measured runs; the median is printed (single runs on this VM vary ±10 %, now and then one dips by 15 %). */
+const RUNS = Number(process.env.SIGIL_BENCH_RUNS ?? 5);
 const TARGET_RATE = 500;
 const TARGET_P99_SECONDS = 0.3;
 
