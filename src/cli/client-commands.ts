@@ -19,24 +19,28 @@ export function addClientCommands(program: Command, io: CliIo): void {
     .option('--email <address>', 'the email claim (email_verified true); the default CA config needs one')
     .option('--audience <aud>', 'the audience (aud)', 'sigstore')
     .option('--issuer <url>', `the issuer URL (env SIGIL_OIDC_ISSUER; default ${DEFAULT_URL}/oidc)`)
-    .action(async (flags: { subject: string; email?: string; audience: string; issuer?: string }) => {
-      const issuer = (flags.issuer ?? io.env.SIGIL_OIDC_ISSUER ?? `${DEFAULT_URL}/oidc`).replace(/\/$/, '');
-      const body = {
-        subject: flags.subject,
-        audience: flags.audience,
-        ...(flags.email !== undefined ? { email: flags.email } : {}),
-      };
-      const answer = await fetchJson(`${issuer}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const token = (answer as { id_token?: unknown }).id_token;
-      if (typeof token !== 'string') {
-        throw new CliError('CLI_CHECK_FAILED', `${issuer}/token: expected an id_token in the answer`);
-      }
-      io.stdout(`${token}\n`);
-    });
+    .option('--out <file>', 'write the bare token (no newline) to FILE, as cosign --identity-token reads it')
+    .action(
+      async (flags: { subject: string; email?: string; audience: string; issuer?: string; out?: string }) => {
+        const issuer = (flags.issuer ?? io.env.SIGIL_OIDC_ISSUER ?? `${DEFAULT_URL}/oidc`).replace(/\/$/, '');
+        const body = {
+          subject: flags.subject,
+          audience: flags.audience,
+          ...(flags.email !== undefined ? { email: flags.email } : {}),
+        };
+        const answer = await fetchJson(`${issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const token = (answer as { id_token?: unknown }).id_token;
+        if (typeof token !== 'string') {
+          throw new CliError('CLI_CHECK_FAILED', `${issuer}/token: expected an id_token in the answer`);
+        }
+        if (flags.out !== undefined) await writeFile(flags.out, token, { mode: 0o600 });
+        else io.stdout(`${token}\n`);
+      },
+    );
 
   program
     .command('trust-config')

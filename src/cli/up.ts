@@ -367,18 +367,18 @@ export function clientHints(ca: NonNullable<UpSummary['ca']>): string[] {
     `  trust config  ${ca.trustConfigFile}  (ClientTrustConfig: TrustedRoot + SigningConfig)`,
     `  trusted root  ${ca.trustedRootFile}`,
     ca.oidcIssuerTrusted
-      ? `  ID token      sigil token --issuer ${ca.oidcIssuer} --subject you --email you@example.com  (DEVELOPMENT ONLY)`
-      : `  ID token      from an issuer in --ca-config (the development issuer at ${ca.oidcIssuer} is not trusted)`,
+      ? `  ID token      sigil token --issuer ${ca.oidcIssuer} --subject you --email you@example.com --out token  (DEVELOPMENT ONLY)`
+      : `  ID token      from an issuer in --ca-config (the development issuer at ${ca.oidcIssuer} is not trusted), in a file named token`,
     '',
-    'cosign:',
+    'cosign (takes --identity-token as a file):',
     `  cosign sign-blob --fulcio-url ${ca.url} --rekor-url ${ca.url} --use-signing-config=false \\`,
-    '    --identity-token "$TOKEN" --bundle artifact.sigstore.json artifact',
+    '    --identity-token token --bundle artifact.sigstore.json artifact',
     `  cosign verify-blob --trusted-root ${ca.trustedRootFile} --bundle artifact.sigstore.json \\`,
     `    --certificate-identity you@example.com --certificate-oidc-issuer ${ca.oidcIssuer} artifact`,
     'sigstore-python:',
-    `  sigstore --trust-config ${ca.trustConfigFile} sign --identity-token "$TOKEN" artifact`,
+    `  sigstore --trust-config ${ca.trustConfigFile} sign --identity-token "$(cat token)" artifact`,
     'sigstore-js:',
-    `  sign({ fulcioURL: '${ca.url}', rekorURL: '${ca.url}', identityToken })`,
+    `  sign(data, { fulcioURL: '${ca.url}', rekorURL: '${ca.url}', identityToken })`,
     `  verify with the TrustedRoot in ${ca.trustedRootFile}`,
   ];
 }

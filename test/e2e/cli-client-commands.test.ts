@@ -46,6 +46,23 @@ describe('the client commands', () => {
     assert.equal(claims.aud, 'sigstore');
   });
 
+  it('sigil token --out writes the bare token, as cosign --identity-token reads a file', async () => {
+    const file = join(dir, 'token');
+    const printed = await sigilCli([
+      'token',
+      '--issuer',
+      sigil.summary.ca.oidcIssuer,
+      '--subject',
+      'cli',
+      '--email',
+      'cli@example.com',
+      '--out',
+      file,
+    ]);
+    assert.equal(printed, '');
+    assert.match(await readFile(file, 'utf8'), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
   it('sigil trust-config fetches the trust material sigil up wrote, and says how to use it', async () => {
     const printed = await sigilCli(['trust-config', '--url', sigil.url, '--out', dir]);
     const fetched = await readFile(join(dir, 'trust-config.json'), 'utf8');
