@@ -173,8 +173,9 @@ export async function startServices(
       };
     }
 
+    // The CT log trusts the CA root of the state folder unless it is given its roots.
     const signer =
-      runs('ca') || runs('ctlog')
+      runs('ca') || (runs('ctlog') && !config.ctRootsFile)
         ? await loadCaSigner({ ...base, passphrase: config.caPassphrase })
         : undefined;
     let ct: RunningCtLog | undefined;

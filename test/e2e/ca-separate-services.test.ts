@@ -85,6 +85,26 @@ describe('the CA and the CT log as separate services', () => {
     assert.equal(await treeSize(), before + 1);
   });
 
+  it('serves a CT log alone with the roots it is given, without creating a CA', async () => {
+    const alone = await mkdtemp(join(tmpdir(), 'sigil-ctlog-'));
+    const ctlog = await startSigil({
+      stateDir: alone,
+      command: ['serve', 'ctlog'],
+      args: ['--ct-roots', join(stateDir, 'ca', 'root.pem')],
+    });
+    try {
+      const roots = (await (await fetch(`${ctlog.url}/ct-log/ct/v1/get-roots`)).json()) as {
+        certificates: string[];
+      };
+      const root = new X509Certificate(await readFile(join(stateDir, 'ca', 'root.pem')));
+      assert.deepEqual(roots.certificates, [Buffer.from(root.raw).toString('base64')]);
+      await assert.rejects(readFile(join(alone, 'ca', 'root.pem')), { code: 'ENOENT' });
+    } finally {
+      await ctlog.stop();
+      await rm(alone, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start a CA with neither a CT log in process nor --ct-url', async () => {
     await assert.rejects(
       startSigil({
