@@ -8,6 +8,7 @@ import {
   readChildren,
   readWhole,
 } from '../core/index.ts';
+import { signatureAlgorithmOf } from './ca-signer.ts';
 import { CaError } from './errors.ts';
 
 /** A requester's public key, parsed and found acceptable, with the SPKI DER it came as. */
@@ -91,16 +92,6 @@ export function checkKeyStrength(key: KeyObject, field: string): void {
   }
 }
 
-/** The hash a key's signatures are checked with (sigstore/sigstore `signature.LoadVerifier` defaults). */
-export function defaultHash(key: KeyObject): string | undefined {
-  if (key.asymmetricKeyType === 'ed25519') return undefined;
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
-  }
-  return 'sha256';
-}
-
 /**
  * Proof of possession: `signature` by the requester's key over the UTF-8 bytes of the identity's name
  * (the email for email issuers, `sub` otherwise; sigstore/fulcio `pkg/server/grpc_server.go`).
@@ -113,7 +104,8 @@ export function verifyProofOfPossession(
 ): void {
   let valid = false;
   try {
-    valid = verify(defaultHash(key), Buffer.from(name, 'utf8'), key, signature);
+    // the key's default hash (sigstore/sigstore `signature.LoadVerifier`), as the CA signs with its own
+    valid = verify(signatureAlgorithmOf(key).hash, Buffer.from(name, 'utf8'), key, signature);
   } catch {
     // an unusable signature encoding is a signature that does not verify
   }

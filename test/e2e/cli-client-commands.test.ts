@@ -20,23 +20,23 @@ describe('the client commands', () => {
     dir = await mkdtemp(join(tmpdir(), 'sigil-cli-'));
   });
 
+  const tokenArgs = () => [
+    'token',
+    '--issuer',
+    sigil.summary.ca.oidcIssuer,
+    '--subject',
+    'cli',
+    '--email',
+    'cli@example.com',
+  ];
+
   after(async () => {
     await sigil?.cleanup();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('sigil token prints an ID token of the development issuer with the subject and email asked for', async () => {
-    const token = (
-      await sigilCli([
-        'token',
-        '--issuer',
-        sigil.summary.ca.oidcIssuer,
-        '--subject',
-        'cli',
-        '--email',
-        'cli@example.com',
-      ])
-    ).trim();
+    const token = (await sigilCli(tokenArgs())).trim();
     const [, payload] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
     assert.equal(claims.iss, sigil.summary.ca.oidcIssuer);
@@ -48,17 +48,7 @@ describe('the client commands', () => {
 
   it('sigil token --out writes the bare token, as cosign --identity-token reads a file', async () => {
     const file = join(dir, 'token');
-    const printed = await sigilCli([
-      'token',
-      '--issuer',
-      sigil.summary.ca.oidcIssuer,
-      '--subject',
-      'cli',
-      '--email',
-      'cli@example.com',
-      '--out',
-      file,
-    ]);
+    const printed = await sigilCli([...tokenArgs(), '--out', file]);
     assert.equal(printed, '');
     assert.match(await readFile(file, 'utf8'), /^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
