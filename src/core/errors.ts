@@ -23,7 +23,8 @@ export type CoreErrorCode =
   | 'CORE_JSON_INVALID'
   | 'CORE_INPUT_TOO_LARGE'
   | 'CORE_CONFIG_INVALID'
-  | 'CORE_KEY_INVALID';
+  | 'CORE_KEY_INVALID'
+  | 'CORE_CERTIFICATE_INVALID';
 
 export class CoreError extends SigilError<CoreErrorCode> {}
 

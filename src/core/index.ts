@@ -42,3 +42,15 @@ export {
   readWhole,
 } from './der.ts';
 export type { DerElement } from './der.ts';
+export {
+  EKU_ANY,
+  EKU_CODE_SIGNING,
+  EXTENSIONS_TAG,
+  authorityKeyIdentifier,
+  describeName,
+  extendedKeyUsages,
+  extensionOid,
+  isCertificateAuthority,
+  parseCertificate,
+} from './x509.ts';
+export type { CertificateExtension, ParsedCertificate } from './x509.ts';
