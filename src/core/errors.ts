@@ -24,7 +24,8 @@ export type CoreErrorCode =
   | 'CORE_INPUT_TOO_LARGE'
   | 'CORE_CONFIG_INVALID'
   | 'CORE_KEY_INVALID'
-  | 'CORE_CERTIFICATE_INVALID';
+  | 'CORE_CERTIFICATE_INVALID'
+  | 'CORE_KEY_UNSUPPORTED';
 
 export class CoreError extends SigilError<CoreErrorCode> {}
 

@@ -54,3 +54,7 @@ export {
   parseCertificate,
 } from './x509.ts';
 export type { CertificateExtension, ParsedCertificate } from './x509.ts';
+export { ecdsaPublicKeyFromPoint, ecdsaPublicKeyFromSpki, verifyEcdsaDigest } from './ecdsa-digest.ts';
+export type { EcdsaCurveName, EcdsaPublicKey } from './ecdsa-digest.ts';
+export { verifyDigestSignature } from './digest-signature.ts';
+export type { DigestAlgorithm } from './digest-signature.ts';

@@ -3,13 +3,6 @@ export { parseLoggedEntry } from './parse-logged-entry.ts';
 export { canonicalizeEntry, entryKindVersion } from './canonicalize-entry.ts';
 export { entrySearchKeys } from './search-keys.ts';
 export { verifyDigestSignature } from './digest-signature.ts';
-export {
-  verifyEcdsaDigest,
-  ecdsaPublicKeyFromSpki,
-  ecdsaPublicKeyFromPoint,
-  type EcdsaPublicKey,
-  type EcdsaCurveName,
-} from './ecdsa-digest.ts';
 export type { ParseEntryOptions } from './entry-limits.ts';
 export type {
   RekorEntry,

@@ -8,13 +8,13 @@ import {
   ecdsaPublicKeyFromSpki,
   verifyEcdsaDigest,
   type EcdsaCurveName,
-} from '../../../src/log/entries/ecdsa-digest.ts';
-import { verifyDigestSignature } from '../../../src/log/entries/index.ts';
+} from '../../src/core/ecdsa-digest.ts';
+import { verifyDigestSignature } from '../../src/log/entries/index.ts';
 
 // The reference is @noble/curves's own verify with { prehash: false, lowS: false }: it parses DER as
 // strictly as Go's cryptobyte and truncates digests as Go's hashToNat (checked once against Go's
 // ecdsa.VerifyASN1 on ~50,000 of these cases while this file was written). SCALE multiplies the counts
-// for a longer run: SCALE=10 node --import tsx --test test/log/entries/ecdsa-digest.test.ts
+// for a longer run: SCALE=10 node --import tsx --test test/core/ecdsa-digest.test.ts
 const SCALE = Number(process.env.SCALE ?? 1);
 
 const NOBLE = { 'P-256': p256, 'P-384': p384, 'P-521': p521 } as const;
