@@ -43,6 +43,7 @@ export {
 } from './der.ts';
 export type { DerElement } from './der.ts';
 export {
+  CERTIFICATE_SIGNATURE_ALGORITHMS,
   EKU_ANY,
   EKU_CODE_SIGNING,
   EXTENSIONS_TAG,
@@ -52,9 +53,11 @@ export {
   extensionOid,
   isCertificateAuthority,
   parseCertificate,
+  tbsWithoutExtension,
 } from './x509.ts';
-export type { CertificateExtension, ParsedCertificate } from './x509.ts';
+export type { CertificateExtension, FinalIssuer, ParsedCertificate } from './x509.ts';
 export { ecdsaPublicKeyFromPoint, ecdsaPublicKeyFromSpki, verifyEcdsaDigest } from './ecdsa-digest.ts';
 export type { EcdsaCurveName, EcdsaPublicKey } from './ecdsa-digest.ts';
 export { verifyDigestSignature } from './digest-signature.ts';
 export type { DigestAlgorithm } from './digest-signature.ts';
+export { preAuthenticationEncoding } from './dsse.ts';

@@ -13,6 +13,8 @@ import {
   contentBytes,
   decodeOid,
   elementBytes,
+  encodeElement,
+  encodeOid,
   readChildren,
   readWhole,
   type DerElement,
@@ -169,6 +171,92 @@ export function isCertificateAuthority(certificate: ParsedCertificate, field: st
   return (
     extension !== undefined && decodeExtension(extension, BasicConstraints, field, 'basicConstraints').cA
   );
+}
+
+/**
+ * Certificate signature algorithms (RFC 5758 §3.2 ECDSA, RFC 4055 §5 RSA PKCS #1 v1.5, RFC 8410 §3
+ * Ed25519) by dotted OID, with the node:crypto hash (null: the algorithm hashes itself) and the key type
+ * the signer must have. SHA-1 is absent on purpose: neither the CT log nor the verifier accepts it.
+ */
+export const CERTIFICATE_SIGNATURE_ALGORITHMS: Readonly<
+  Record<string, { readonly hash: string | null; readonly keyType: 'ec' | 'rsa' | 'ed25519' }>
+> = {
+  '1.2.840.10045.4.3.2': { hash: 'sha256', keyType: 'ec' },
+  '1.2.840.10045.4.3.3': { hash: 'sha384', keyType: 'ec' },
+  '1.2.840.10045.4.3.4': { hash: 'sha512', keyType: 'ec' },
+  '1.2.840.113549.1.1.11': { hash: 'sha256', keyType: 'rsa' },
+  '1.2.840.113549.1.1.12': { hash: 'sha384', keyType: 'rsa' },
+  '1.2.840.113549.1.1.13': { hash: 'sha512', keyType: 'rsa' },
+  '1.3.101.112': { hash: null, keyType: 'ed25519' },
+};
+
+/**
+ * The CA that issues the final certificate, when a precertificate signing certificate signed the
+ * precertificate: its Name and key identifier replace the precertificate's issuer and authority key ID
+ * (RFC 6962 §3.2; certificate-transparency-go `x509.BuildPrecertTBS`).
+ */
+export interface FinalIssuer {
+  readonly name: Uint8Array;
+  readonly keyIdentifier: Uint8Array;
+}
+
+/**
+ * The TBSCertificate of `certificate` without the extension `oid`, every other byte as it was: a
+ * precertificate without its poison (RFC 6962 §3.2 PreCert.tbs_certificate), or a final certificate
+ * without its SCT list, to check an embedded SCT. An extensions field left empty is dropped, as
+ * certificate-transparency-go does. Throws CORE_CERTIFICATE_INVALID naming `field` unless the extension
+ * occurs once.
+ */
+export function tbsWithoutExtension(
+  certificate: ParsedCertificate,
+  oid: string,
+  field: string,
+  finalIssuer?: FinalIssuer,
+): Uint8Array {
+  const tbs = certificate.tbsCertificate;
+  try {
+    const fields = readChildren(tbs, readWhole(tbs, DerTag.sequence));
+    const extensionsField = fields.at(-1);
+    if (!extensionsField || extensionsField.tag !== EXTENSIONS_TAG) throw syntax(`expected extension ${oid}`);
+    const [list] = readChildren(tbs, extensionsField);
+    const kept = readChildren(tbs, list!).filter((extension) => extensionOid(tbs, extension) !== oid);
+    if (kept.length === certificate.extensions.size) throw syntax(`expected extension ${oid}`);
+    const keptBytes = kept.map((extension) =>
+      finalIssuer && extensionOid(tbs, extension) === id_ce_authorityKeyIdentifier
+        ? encodeAuthorityKeyIdentifier(
+            finalIssuer.keyIdentifier,
+            certificate.extensions.get(id_ce_authorityKeyIdentifier)!.critical,
+          )
+        : elementBytes(tbs, extension),
+    );
+    const head = fields.slice(0, -1).map((element) => elementBytes(tbs, element));
+    if (finalIssuer) {
+      // TBSCertificate: [0] version (present in v3), serialNumber, signature, issuer, ...
+      const issuerAt = fields[0]?.tag === 0xa0 ? 3 : 2;
+      if (issuerAt >= head.length) throw syntax('expected an issuer field');
+      head[issuerAt] = finalIssuer.name;
+    }
+    const extensions =
+      keptBytes.length === 0
+        ? []
+        : [encodeElement(EXTENSIONS_TAG, [encodeElement(DerTag.sequence, keptBytes)])];
+    return encodeElement(DerTag.sequence, [...head, ...extensions]);
+  } catch (error) {
+    if (error instanceof DerSyntaxError) {
+      throw new CoreError('CORE_CERTIFICATE_INVALID', `${field}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier } as an Extension (RFC 5280 §4.2.1.1). */
+function encodeAuthorityKeyIdentifier(keyIdentifier: Uint8Array, critical: boolean): Uint8Array {
+  const value = encodeElement(DerTag.sequence, [encodeElement(0x80, [keyIdentifier])]);
+  return encodeElement(DerTag.sequence, [
+    encodeOid(id_ce_authorityKeyIdentifier),
+    ...(critical ? [Uint8Array.of(DerTag.boolean, 1, 0xff)] : []),
+    encodeElement(DerTag.octetString, [value]),
+  ]);
 }
 
 /** A Name for messages: `CN=sigil-root, O=Sigil`; the hex of its DER if it does not decode. */

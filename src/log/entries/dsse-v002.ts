@@ -1,7 +1,8 @@
 import { encodeBase64 } from '../../core/index.ts';
 import { dsseV002LeafSchema } from './entry-schemas.ts';
 import type { DsseV002Body, DsseV002Entry } from './entry.types.ts';
-import { matchSignatures, preAuthenticationEncoding, verifyMessageSignature } from './envelope-signatures.ts';
+import { preAuthenticationEncoding } from '../../core/index.ts';
+import { matchSignatures, verifyMessageSignature } from './envelope-signatures.ts';
 import { sha256 } from './internal/digest.ts';
 import { deepFreeze } from './internal/freeze.ts';
 import { decodeProtoBytes } from './proto-bytes.ts';

@@ -1,5 +1,4 @@
 import { constants, verify } from 'node:crypto';
-import { encodeUtf8 } from '../../core/index.ts';
 import { LogError } from '../errors.ts';
 import type { HashAlgorithm } from './entry.types.ts';
 import type { VerifierKey } from './verifier-key.ts';
@@ -9,19 +8,6 @@ import { timeVerification } from './verify-clock.ts';
  * DSSE envelope signatures: the message is at hand, so node:crypto verifies them (DESIGN.md: keep
  * @noble/curves off that path).
  */
-
-/** DSSE v1 pre-authentication encoding (secure-systems-lab/dsse `protocol.md`). */
-export function preAuthenticationEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = encodeUtf8(payloadType);
-  const header = encodeUtf8(`DSSEv1 ${type.length} `);
-  const middle = encodeUtf8(` ${payload.length} `);
-  const out = new Uint8Array(header.length + type.length + middle.length + payload.length);
-  out.set(header, 0);
-  out.set(type, header.length);
-  out.set(middle, header.length + type.length);
-  out.set(payload, header.length + type.length + middle.length);
-  return out;
-}
 
 /**
  * Verifies a signature over a whole message the way sigstore/sigstore `signature.LoadVerifier(key,
