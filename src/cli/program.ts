@@ -12,6 +12,7 @@ import { createLogger } from './logger.ts';
 import { addCaCommands } from './ca-commands.ts';
 import { addClientCommands } from './client-commands.ts';
 import { addLogCommands } from './log-commands.ts';
+import { addVerifyCommands } from './verify-commands.ts';
 import {
   SIGIL_SERVICES,
   formatUp,
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIo): Command {
   addLogCommands(program, io);
   addCaCommands(program, io);
   addClientCommands(program, io);
+  addVerifyCommands(program, io);
 
   program
     .command('version')

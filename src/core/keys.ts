@@ -34,11 +34,16 @@ export function exportPrivateKeyPem(key: KeyObject): string {
 
 /** The DER SubjectPublicKeyInfo of a private or public key. */
 export function publicKeyDer(key: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  return new Uint8Array(publicKeyOf(key).export({ type: 'spki', format: 'der' }));
 }
 
 export function publicKeyPem(key: KeyObject): string {
-  return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  return publicKeyOf(key).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** createPublicKey refuses a KeyObject that is already public. */
+function publicKeyOf(key: KeyObject): KeyObject {
+  return key.type === 'public' ? key : createPublicKey(key);
 }
 
 /** The algorithm of a key, when it is one Sigil signs with. */

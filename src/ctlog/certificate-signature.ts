@@ -1,21 +1,14 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { CERTIFICATE_SIGNATURE_ALGORITHMS } from '../core/index.ts';
 import { describeName, type ParsedCertificate } from './certificate.ts';
 import { CtError } from './errors.ts';
 
 /**
- * Certificate signature algorithms the log verifies (RFC 5758 §3.2 ECDSA, RFC 4055 §5 RSA PKCS #1 v1.5,
- * RFC 8410 §3 Ed25519), each with the key type it needs. SHA-1 is refused, as TesseraCT does by default
- * (transparency-dev/tesseract `internal/ct/chain_validation.go` acceptSHA1).
+ * Certificate signature algorithms the log verifies: core's table (ECDSA, RSA PKCS #1 v1.5 with SHA-2,
+ * Ed25519). SHA-1 is refused, as TesseraCT does by default (transparency-dev/tesseract
+ * `internal/ct/chain_validation.go` acceptSHA1).
  */
-const ALGORITHMS: Readonly<Record<string, { hash: string | null; keyType: 'ec' | 'rsa' | 'ed25519' }>> = {
-  '1.2.840.10045.4.3.2': { hash: 'sha256', keyType: 'ec' },
-  '1.2.840.10045.4.3.3': { hash: 'sha384', keyType: 'ec' },
-  '1.2.840.10045.4.3.4': { hash: 'sha512', keyType: 'ec' },
-  '1.2.840.113549.1.1.11': { hash: 'sha256', keyType: 'rsa' },
-  '1.2.840.113549.1.1.12': { hash: 'sha384', keyType: 'rsa' },
-  '1.2.840.113549.1.1.13': { hash: 'sha512', keyType: 'rsa' },
-  '1.3.101.112': { hash: null, keyType: 'ed25519' },
-};
+const ALGORITHMS = CERTIFICATE_SIGNATURE_ALGORITHMS;
 
 /** The curves Go's crypto/x509 verifies with, by node:crypto name. */
 const CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);

@@ -1,25 +1,17 @@
-import { id_ce_authorityKeyIdentifier } from '@peculiar/asn1-x509';
 import { CtError } from './errors.ts';
 import {
   CoreError,
-  DerSyntaxError,
-  DerTag,
-  EXTENSIONS_TAG,
   authorityKeyIdentifier as coreAuthorityKeyIdentifier,
-  elementBytes,
-  encodeElement,
-  encodeOid,
   extendedKeyUsages as coreExtendedKeyUsages,
-  extensionOid,
   isCertificateAuthority as coreIsCertificateAuthority,
   parseCertificate as coreParseCertificate,
-  readChildren,
-  readWhole,
+  tbsWithoutExtension as coreTbsWithoutExtension,
+  type FinalIssuer,
   type ParsedCertificate,
 } from '../core/index.ts';
 
 export { EKU_ANY, EKU_CODE_SIGNING, describeName } from '../core/index.ts';
-export type { CertificateExtension, ParsedCertificate } from '../core/index.ts';
+export type { CertificateExtension, FinalIssuer, ParsedCertificate } from '../core/index.ts';
 
 /** RFC 6962 §3.1: the critical extension whose ASN.1 NULL value marks a precertificate. */
 export const CT_POISON_OID = '1.3.6.1.4.1.11129.2.4.3';
@@ -69,30 +61,9 @@ export function isCertificateAuthority(certificate: ParsedCertificate, field: st
 }
 
 /**
- * The CA that issues the final certificate, when a precertificate signing certificate signed the
- * precertificate: its Name and key identifier replace the precertificate's issuer and authority key ID
- * (RFC 6962 §3.2; certificate-transparency-go `x509.BuildPrecertTBS`).
- */
-export interface FinalIssuer {
-  readonly name: Uint8Array;
-  readonly keyIdentifier: Uint8Array;
-}
-
-/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier } as an Extension (RFC 5280 §4.2.1.1). */
-function encodeAuthorityKeyIdentifier(keyIdentifier: Uint8Array, critical: boolean): Uint8Array {
-  const value = encodeElement(DerTag.sequence, [encodeElement(0x80, [keyIdentifier])]);
-  return encodeElement(DerTag.sequence, [
-    encodeOid(id_ce_authorityKeyIdentifier),
-    ...(critical ? [Uint8Array.of(DerTag.boolean, 1, 0xff)] : []),
-    encodeElement(DerTag.octetString, [value]),
-  ]);
-}
-
-/**
- * The TBSCertificate of `certificate` without the extension `oid`, every other byte as it was: a
- * precertificate without its poison (RFC 6962 §3.2 PreCert.tbs_certificate), or a final certificate
- * without its SCT list, to check an embedded SCT. An extensions field left empty is dropped, as
- * certificate-transparency-go does. Throws CT_CERTIFICATE_INVALID unless the extension occurs once.
+ * core tbsWithoutExtension: the TBSCertificate without the extension `oid` (RFC 6962 §3.2), with the
+ * final issuer's name and key ID when a precertificate signing certificate signed it. Throws
+ * CT_CERTIFICATE_INVALID unless the extension occurs once.
  */
 export function tbsWithoutExtension(
   certificate: ParsedCertificate,
@@ -100,40 +71,7 @@ export function tbsWithoutExtension(
   field: string,
   finalIssuer?: FinalIssuer,
 ): Uint8Array {
-  const tbs = certificate.tbsCertificate;
-  try {
-    const fields = readChildren(tbs, readWhole(tbs, DerTag.sequence));
-    const extensionsField = fields.at(-1);
-    if (!extensionsField || extensionsField.tag !== EXTENSIONS_TAG) throw syntax(`expected extension ${oid}`);
-    const [list] = readChildren(tbs, extensionsField);
-    const kept = readChildren(tbs, list!).filter((extension) => extensionOid(tbs, extension) !== oid);
-    if (kept.length === certificate.extensions.size) throw syntax(`expected extension ${oid}`);
-    const keptBytes = kept.map((extension) =>
-      finalIssuer && extensionOid(tbs, extension) === id_ce_authorityKeyIdentifier
-        ? encodeAuthorityKeyIdentifier(
-            finalIssuer.keyIdentifier,
-            certificate.extensions.get(id_ce_authorityKeyIdentifier)!.critical,
-          )
-        : elementBytes(tbs, extension),
-    );
-    const head = fields.slice(0, -1).map((element) => elementBytes(tbs, element));
-    if (finalIssuer) {
-      // TBSCertificate: [0] version (present in v3), serialNumber, signature, issuer, ...
-      const issuerAt = fields[0]?.tag === 0xa0 ? 3 : 2;
-      if (issuerAt >= head.length) throw syntax('expected an issuer field');
-      head[issuerAt] = finalIssuer.name;
-    }
-    const extensions =
-      keptBytes.length === 0
-        ? []
-        : [encodeElement(EXTENSIONS_TAG, [encodeElement(DerTag.sequence, keptBytes)])];
-    return encodeElement(DerTag.sequence, [...head, ...extensions]);
-  } catch (error) {
-    if (error instanceof DerSyntaxError) {
-      throw new CtError('CT_CERTIFICATE_INVALID', `${field}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
+  return asCtError(() => coreTbsWithoutExtension(certificate, oid, field, finalIssuer));
 }
 
 /**
@@ -151,8 +89,4 @@ export function isPrecertificate(certificate: ParsedCertificate, field: string):
     );
   }
   return true;
-}
-
-function syntax(message: string): DerSyntaxError {
-  return new DerSyntaxError(message);
 }

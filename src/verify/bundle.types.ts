@@ -23,7 +23,10 @@ export interface VerificationMaterial {
 }
 
 export type BundleSigner =
-  /** `x509CertificateChain` (v0.1, v0.2; leaf first) or `certificate` (v0.3: the leaf alone). */
+  /**
+   * `x509CertificateChain` (v0.1, v0.2) or `certificate` (v0.3). `chain` is every certificate the bundle
+   * carries, leaf first (`chain[0] === certificate`; v0.3: the leaf alone).
+   */
   | {
       readonly kind: 'certificate';
       readonly certificate: ParsedCertificate;

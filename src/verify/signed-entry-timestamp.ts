@@ -1,0 +1,88 @@
+import { constants, verify } from 'node:crypto';
+import { canonicalizeJsonBytes, encodeBase64, encodeHex } from '../core/index.ts';
+import type { TlogEntry } from './bundle.types.ts';
+import { VerificationError } from './errors.ts';
+import { signatureHashOf } from './public-key.ts';
+import { keyValidAt } from './tlog-instance.ts';
+import type { TransparencyLogInstance, TrustedPublicKey } from './trust.types.ts';
+
+/**
+ * The signed entry timestamp (inclusion promise) of a Rekor v1 entry: the log's signature over the
+ * RFC 8785 JSON of `{body, integratedTime, logID, logIndex}` (sigstore/rekor `pkg/api/entries.go`
+ * signEntry; sigstore-js `packages/verify/src/tlog/set.ts`). It is what makes `integratedTime` a time
+ * the verifier may use.
+ */
+
+/**
+ * Verifies `entry.signedEntryTimestamp` with `log`'s key, then that the key was trusted at the entry's
+ * integrated time (both ends inclusive). `log` MUST be the log `findTlog` chose for this entry.
+ * Throws VERIFY_TLOG_SET_ERROR when the SET is missing or does not verify, VERIFY_TLOG_UNTRUSTED when
+ * the log key was not valid at the integrated time.
+ */
+export function verifySignedEntryTimestamp(entry: TlogEntry, log: TransparencyLogInstance): void {
+  const signature = entry.signedEntryTimestamp;
+  if (signature === undefined || signature.length === 0) {
+    throw new VerificationError(
+      'VERIFY_TLOG_SET_ERROR',
+      `tlog entry ${entry.logIndex}: signed entry timestamp: expected one, received none`,
+    );
+  }
+  // Key order and number formatting are JCS's; logIndex is the virtual (cross-shard) index here.
+  const payload = canonicalizeJsonBytes({
+    body: encodeBase64(entry.canonicalizedBody),
+    integratedTime: entry.integratedTime,
+    logID: encodeHex(entry.logId),
+    logIndex: entry.logIndex,
+  });
+  if (!verifyWithTrustedKey(log.publicKey, payload, signature)) {
+    throw new VerificationError(
+      'VERIFY_TLOG_SET_ERROR',
+      `tlog entry ${entry.logIndex}: signed entry timestamp: expected a valid signature by the key of ${log.baseUrl}, received one that does not verify`,
+    );
+  }
+  const timeMs = entry.integratedTime * 1000;
+  if (!keyValidAt(log.publicKey, timeMs)) {
+    throw new VerificationError(
+      'VERIFY_TLOG_UNTRUSTED',
+      `tlog entry ${entry.logIndex}: integrated time: expected within the validity of the key of ${log.baseUrl} (${describeWindow(log.publicKey)}), received ${describeTime(timeMs)}`,
+    );
+  }
+}
+
+/** Whether `signature` over `message` verifies with the trusted key; false (never a throw) otherwise. */
+function verifyWithTrustedKey(
+  trusted: TrustedPublicKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  // node:crypto offers no Ed25519ph (RFC 8032 §5.1); no public log signs SETs with it.
+  if (trusted.details === 'PKIX_ED25519_PH') return false;
+  const pss = trusted.details.startsWith('PKIX_RSA_PSS_');
+  try {
+    return verify(
+      signatureHashOf(trusted.details),
+      message,
+      pss
+        ? {
+            key: trusted.key,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+          }
+        : { key: trusted.key, dsaEncoding: 'der' },
+      signature,
+    );
+  } catch {
+    // A key that does not match its declared details, or a signature OpenSSL cannot parse.
+    return false;
+  }
+}
+
+function describeWindow(key: TrustedPublicKey): string {
+  const end = key.validFor.end === Infinity ? 'open' : describeTime(key.validFor.end);
+  return `${describeTime(key.validFor.start)} to ${end}`;
+}
+
+/** ISO 8601 where Date can show the time; attacker-chosen times may lie beyond its ±8.64e15 ms range. */
+function describeTime(timeMs: number): string {
+  return Math.abs(timeMs) <= 8.64e15 ? new Date(timeMs).toISOString() : `${timeMs} ms since the epoch`;
+}
