@@ -12,6 +12,7 @@ import {
 import { verifyCertificateSignature } from './certificate-signature.ts';
 import { VerificationError } from './errors.ts';
 import type { CertificateAuthority } from './trust.types.ts';
+import { verifyOnce } from './internal/verified-signatures.ts';
 
 /**
  * The signing certificate's path to a trusted Fulcio CA (Sigstore client spec §Certificate; sigstore-go
@@ -76,7 +77,14 @@ export function verifyCertificateChain(
   );
 }
 
-/** Conformance `bundle-with-root-cert_fail`: the root MUST come from the trusted root, never the bundle. */
+/**
+ * A root MUST come from the trusted root, never from the bundle: a self-issued certificate in the
+ * bundle's chain that is not one of the trusted roots is refused (conformance
+ * `bundle-with-root-cert_fail`, whose chain carries a root and an intermediate of its own). A copy of a
+ * trusted root adds nothing and is ignored, as sigstore-js does: its compatibility bundle
+ * `bundleV01-full-cert-chain` and npm's 2023 provenance bundles carry the production root and must
+ * verify (the chain is built from the trusted CA either way; authorityFault checks the rest).
+ */
 function checkNoRootInBundle(
   bundleChain: readonly ParsedCertificate[],
   authorities: readonly CertificateAuthority[],
@@ -84,11 +92,11 @@ function checkNoRootInBundle(
   const roots = new Set(authorities.map((authority) => authority.chain.at(-1)?.fingerprint));
   bundleChain.forEach((certificate, position) => {
     const selfIssued = Buffer.from(certificate.subject).equals(certificate.issuer);
-    if (selfIssued || roots.has(certificate.fingerprint)) {
+    if (selfIssued && !roots.has(certificate.fingerprint)) {
       throw new VerificationError(
         'VERIFY_CERTIFICATE_ROOT_IN_BUNDLE',
         `x509CertificateChain.certificates[${position + 1}]: expected the leaf and intermediates only, received ` +
-          `${selfIssued ? 'a self-issued' : 'a trusted'} root certificate (${describeName(certificate.subject)})`,
+          `a root certificate that is not one of the trusted roots (${describeName(certificate.subject)})`,
       );
     }
   });
@@ -145,7 +153,8 @@ function authorityFault(
   if (foreign !== -1) {
     return `x509CertificateChain.certificates[${foreign + 1}] (${describeName(bundleChain[foreign]!.subject)}) is not one of its certificates`;
   }
-  if (!verifyCertificateSignature(leaf, issuer)) {
+  // The leaf's DER holds its TBS, algorithm and signature; the issuer's SPKI the key.
+  if (!verifyOnce([issuer.subjectPublicKeyInfo, leaf.der], () => verifyCertificateSignature(leaf, issuer))) {
     return `the signature (algorithm ${leaf.signatureAlgorithm}) does not verify with the key of ${describeName(issuer.subject)}`;
   }
   return undefined;

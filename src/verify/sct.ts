@@ -11,6 +11,7 @@ import {
 import { keyValidAt } from './tlog-instance.ts';
 import { VerificationError } from './errors.ts';
 import type { TransparencyLogInstance } from './trust.types.ts';
+import { verifyOnce } from './internal/verified-signatures.ts';
 
 /**
  * Signed certificate timestamps embedded in the signing certificate (RFC 6962 §3.3), checked as
@@ -64,11 +65,14 @@ export function verifyEmbeddedScts(
     );
   }
   const scts = parseSctList(extension.value);
-  const entry = precertificateEntry(leaf, issuer);
+  // Built on first need: a check remembered by verifyOnce is keyed by the leaf and issuer key instead,
+  // which determine the entry, and rebuilding the TBS costs more than the rest of the step.
+  let entry: Uint8Array | undefined;
+  const entryOf = () => (entry ??= precertificateEntry(leaf, issuer));
   const verified = new Set<string>();
   const faults: string[] = [];
   scts.forEach((sct, position) => {
-    const fault = sctFault(sct, entry, ctlogs);
+    const fault = sctFault(sct, leaf, issuer, entryOf, ctlogs);
     if (fault !== undefined) faults.push(`sct[${position}]: ${fault}`);
     else if (sct.version === 0) verified.add(Buffer.from(sct.logId).toString('hex'));
   });
@@ -85,7 +89,9 @@ export function verifyEmbeddedScts(
 /** Why `sct` does not count, or undefined when a trusted log signed it. */
 function sctFault(
   sct: ParsedSct,
-  entry: Uint8Array,
+  leaf: ParsedCertificate,
+  issuer: ParsedCertificate,
+  entryOf: () => Uint8Array,
   ctlogs: readonly TransparencyLogInstance[],
 ): string | undefined {
   if (sct.version === 'unknown') return `expected version 0 (v1), received ${sct.versionByte}`;
@@ -100,11 +106,20 @@ function sctFault(
   if (sct.hashAlgorithm !== HASH_SHA256 || keyType === undefined) {
     return `expected sha256 with ecdsa or rsa (4, 3 or 1), received algorithms ${sct.hashAlgorithm}, ${sct.signatureAlgorithm}`;
   }
-  const input = signatureInput(sct, entry);
-  const signedBy = current.some(({ publicKey: { key } }) => {
+  const signedBy = current.some(({ publicKey: { key, der } }) => {
     if (key.asymmetricKeyType !== keyType) return false;
     try {
-      return verify('sha256', input, key, sct.signature);
+      // The signed input is the leaf (less its SCT list) under the issuer's key hash, the SCT's time and
+      // extensions: all named by the parts below, so the input is built only when it is checked.
+      const parts = [
+        der,
+        leaf.der,
+        issuer.subjectPublicKeyInfo,
+        sct.timestampBytes,
+        sct.extensions,
+        sct.signature,
+      ];
+      return verifyOnce(parts, () => verify('sha256', signatureInput(sct, entryOf()), key, sct.signature));
     } catch {
       return false;
     }

@@ -1,5 +1,10 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import {
+  DerTag,
+  contentBytes,
+  decodeOid,
+  readChildren,
+  readWhole,
   decodeUtf8,
   encodeHex,
   parseJson,
@@ -10,6 +15,7 @@ import {
 import { describeArtifact, digestAlgorithmOf, digestOf, type Artifact } from './artifact.ts';
 import type { BundleContent } from './bundle.types.ts';
 import { VerificationError } from './errors.ts';
+import { verifyOnce } from './internal/verified-signatures.ts';
 
 /** The key that made the bundle's signature: a certificate's or one the caller trusts. */
 export interface SigningKey {
@@ -84,12 +90,35 @@ export function verifyContentSignature(
 
 /** ECDSA keys sign with the hash of their curve's size, RSA with SHA-256, Ed25519 without one. */
 function defaultDigestOf(signer: SigningKey): DigestAlgorithm {
+  // Read from the SPKI's AlgorithmIdentifier: importing the key only for its curve costs ~100 µs.
+  const curve = spkiCurveOid(signer.spki);
+  if (curve !== undefined) return CURVE_DIGESTS[curve] ?? 'sha256';
   const key = importKey(signer);
   if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
+    const name = key.asymmetricKeyDetails?.namedCurve;
+    return name === 'secp384r1' ? 'sha384' : name === 'secp521r1' ? 'sha512' : 'sha256';
   }
   return key.asymmetricKeyType === 'ed25519' ? 'sha512' : 'sha256';
+}
+
+const CURVE_DIGESTS: Readonly<Record<string, DigestAlgorithm>> = {
+  '1.2.840.10045.3.1.7': 'sha256',
+  '1.3.132.0.34': 'sha384',
+  '1.3.132.0.35': 'sha512',
+};
+
+/** The namedCurve OID of an id-ecPublicKey SPKI (RFC 5480 §2.1.1), or undefined for any other key. */
+function spkiCurveOid(spki: Uint8Array): string | undefined {
+  try {
+    const [algorithm] = readChildren(spki, readWhole(spki, DerTag.sequence));
+    if (!algorithm || algorithm.tag !== DerTag.sequence) return undefined;
+    const [type, parameters] = readChildren(spki, algorithm);
+    if (type?.tag !== DerTag.oid || decodeOid(contentBytes(spki, type)) !== '1.2.840.10045.2.1')
+      return undefined;
+    return parameters?.tag === DerTag.oid ? decodeOid(contentBytes(spki, parameters)) : undefined;
+  } catch {
+    return undefined; // not DER: importKey reports it
+  }
 }
 
 function importKey(signer: SigningKey): KeyObject {
@@ -107,6 +136,17 @@ function importKey(signer: SigningKey): KeyObject {
 }
 
 function verifyOverMessage(
+  signer: SigningKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+  algorithm: DigestAlgorithm,
+): boolean {
+  return verifyOnce([signer.spki, `message ${algorithm}`, message, signature], () =>
+    verifyOverMessageOnce(signer, message, signature, algorithm),
+  );
+}
+
+function verifyOverMessageOnce(
   signer: SigningKey,
   message: Uint8Array,
   signature: Uint8Array,
@@ -139,7 +179,9 @@ function verifyOverDigest(
   algorithm: DigestAlgorithm,
 ): boolean {
   try {
-    return verifyDigestSignature(signer.spki, digest, signature, algorithm);
+    return verifyOnce([signer.spki, `digest ${algorithm}`, digest, signature], () =>
+      verifyDigestSignature(signer.spki, digest, signature, algorithm),
+    );
   } catch (cause) {
     throw new VerificationError('VERIFY_KEY_UNSUPPORTED', `signing key: ${(cause as Error).message}`, {
       cause,

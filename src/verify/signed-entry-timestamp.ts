@@ -5,6 +5,7 @@ import { VerificationError } from './errors.ts';
 import { signatureHashOf } from './public-key.ts';
 import { keyValidAt } from './tlog-instance.ts';
 import type { TransparencyLogInstance, TrustedPublicKey } from './trust.types.ts';
+import { verifyOnce } from './internal/verified-signatures.ts';
 
 /**
  * The signed entry timestamp (inclusion promise) of a Rekor v1 entry: the log's signature over the
@@ -59,17 +60,19 @@ function verifyWithTrustedKey(
   if (trusted.details === 'PKIX_ED25519_PH') return false;
   const pss = trusted.details.startsWith('PKIX_RSA_PSS_');
   try {
-    return verify(
-      signatureHashOf(trusted.details),
-      message,
-      pss
-        ? {
-            key: trusted.key,
-            padding: constants.RSA_PKCS1_PSS_PADDING,
-            saltLength: constants.RSA_PSS_SALTLEN_AUTO,
-          }
-        : { key: trusted.key, dsaEncoding: 'der' },
-      signature,
+    return verifyOnce([trusted.der, trusted.details, message, signature], () =>
+      verify(
+        signatureHashOf(trusted.details),
+        message,
+        pss
+          ? {
+              key: trusted.key,
+              padding: constants.RSA_PKCS1_PSS_PADDING,
+              saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+            }
+          : { key: trusted.key, dsaEncoding: 'der' },
+        signature,
+      ),
     );
   } catch {
     // A key that does not match its declared details, or a signature OpenSSL cannot parse.

@@ -22,6 +22,7 @@ import {
 } from './internal/cms.ts';
 import { verifyCertificateSignature } from './certificate-signature.ts';
 import type { CertificateAuthority } from './trust.types.ts';
+import { verifyOnce } from './internal/verified-signatures.ts';
 
 /** RFC 3161 §2.3 / RFC 5280 §4.2.1.12 id-kp-timeStamping. */
 export const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
@@ -208,12 +209,12 @@ function checkTimeStampingUsage(signing: ParsedCertificate): string | undefined 
     if (error instanceof CoreError) return error.message;
     throw error;
   }
-  const name = describeName(signing.subject);
+  const name = (): string => describeName(signing.subject);
   if (usages?.length !== 1 || usages[0] !== EKU_TIME_STAMPING) {
-    return `certificate ${name}: expected the extended key usage ${EKU_TIME_STAMPING} (timeStamping) alone, received ${usages?.join(', ') ?? 'none'}`;
+    return `certificate ${name()}: expected the extended key usage ${EKU_TIME_STAMPING} (timeStamping) alone, received ${usages?.join(', ') ?? 'none'}`;
   }
   if (!signing.extensions.get(OID_EXTENDED_KEY_USAGE)?.critical) {
-    return `certificate ${name}: expected its extended key usage extension to be critical`;
+    return `certificate ${name()}: expected its extended key usage extension to be critical`;
   }
   return undefined;
 }
@@ -228,20 +229,22 @@ const KEY_TYPES: Readonly<Record<SignatureScheme['family'], string>> = {
 /** RFC 5652 §5.4, §5.6: the signature over the DER SET OF signed attributes, with the signer's key. */
 function checkSignature(token: TimestampToken, signing: ParsedCertificate): string | undefined {
   const { scheme, signedAttributes, signature } = token.signer;
-  const name = describeName(signing.subject);
+  const name = (): string => describeName(signing.subject);
   let valid: boolean;
   try {
     const key = publicKeyOf(signing);
     if (key.asymmetricKeyType !== KEY_TYPES[scheme.family]) {
-      return `certificate ${name}: expected a ${KEY_TYPES[scheme.family]} key for a ${scheme.family} signature, received ${key.asymmetricKeyType}`;
+      return `certificate ${name()}: expected a ${KEY_TYPES[scheme.family]} key for a ${scheme.family} signature, received ${key.asymmetricKeyType}`;
     }
-    valid = verify(scheme.hash, signedAttributes, key, signature);
+    valid = verifyOnce([signing.subjectPublicKeyInfo, String(scheme.hash), signedAttributes, signature], () =>
+      verify(scheme.hash, signedAttributes, key, signature),
+    );
   } catch {
     valid = false;
   }
   return valid
     ? undefined
-    : `the signature over the signed attributes does not verify with the key of ${name}`;
+    : `the signature over the signed attributes does not verify with the key of ${name()}`;
 }
 
 /** Signing certificates' keys, imported once per ParsedCertificate (the TSA leaves live as long as the trust material). */

@@ -76,14 +76,12 @@ describe('verifyCertificateChain with public-good Fulcio certificates', () => {
       );
     });
 
-    it('rejects the sigstore-js compatibility bundle with the root in its chain (the conformance rule wins)', () => {
+    it('accepts the sigstore-js compatibility bundle whose chain carries the trusted root itself', () => {
       const { leaf, chain, integratedTime } = bundleCertificates(
         'sigstore-js/tests-bundles/bundleV01-full-cert-chain.sigstore',
       );
-      throwsCode(
-        () => verifyCertificateChain(leaf, chain, trust.certificateAuthorities, [integratedTime!]),
-        'VERIFY_CERTIFICATE_ROOT_IN_BUNDLE',
-      );
+      const verified = verifyCertificateChain(leaf, chain, trust.certificateAuthorities, [integratedTime!]);
+      assert.equal(verified.path.length, 3);
     });
   });
 
@@ -303,17 +301,14 @@ describe('verifyCertificateChain with generated chains', () => {
   });
 
   describe('when the bundle chain carries a root', () => {
-    it('rejects the trusted root with VERIFY_CERTIFICATE_ROOT_IN_BUNDLE', () => {
-      throwsCode(
-        () =>
-          verifyCertificateChain(
-            parse(leaf.der),
-            [parse(intermediate.der), parse(root.der)],
-            [authority],
-            [now],
-          ),
-        'VERIFY_CERTIFICATE_ROOT_IN_BUNDLE',
+    it('accepts a copy of the trusted root: the path is built from the trusted CA either way', () => {
+      const verified = verifyCertificateChain(
+        parse(leaf.der),
+        [parse(intermediate.der), parse(root.der)],
+        [authority],
+        [now],
       );
+      assert.equal(verified.authority, authority);
     });
 
     it('rejects an untrusted self-signed certificate the same way', () => {
