@@ -6,7 +6,6 @@ import { CoreError } from './errors.ts';
  * `Buffer.from(s, 'base64')` does, and names the field in its error.
  */
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
@@ -16,13 +15,24 @@ export function encodeBase64(bytes: Uint8Array): string {
 
 /** Decodes standard, padded base64 (RFC 4648 §4). `field` names the input in the error message. */
 export function decodeBase64(text: string, field = 'input'): Uint8Array {
-  if (!BASE64.test(text)) {
+  const buffer = Buffer.from(text, 'base64');
+  // Node's decoder skips what is not in either base64 alphabet and stops at `=`: any such character
+  // leaves the output shorter than a padded text of this length decodes to. The URL-safe alphabet,
+  // which it also takes, is ruled out by hand. A regex over the text costs several times more on
+  // certificate-sized inputs (measured: bench/verify).
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (
+    text.length % 4 !== 0 ||
+    buffer.byteLength !== (text.length / 4) * 3 - padding ||
+    text.includes('-') ||
+    text.includes('_')
+  ) {
     throw new CoreError(
       'CORE_ENCODING_INVALID',
       `${field}: expected padded base64, received ${preview(text)}`,
     );
   }
-  return toUint8Array(Buffer.from(text, 'base64'));
+  return toUint8Array(buffer);
 }
 
 export function encodeBase64Url(bytes: Uint8Array): string {

@@ -153,8 +153,13 @@ function authorityFault(
   if (foreign !== -1) {
     return `x509CertificateChain.certificates[${foreign + 1}] (${describeName(bundleChain[foreign]!.subject)}) is not one of its certificates`;
   }
-  // The leaf's DER holds its TBS, algorithm and signature; the issuer's SPKI the key.
-  if (!verifyOnce([issuer.subjectPublicKeyInfo, leaf.der], () => verifyCertificateSignature(leaf, issuer))) {
+  // The leaf's DER (named by its SHA-256 fingerprint, computed when it was parsed) holds its TBS,
+  // algorithm and signature; the issuer's SPKI the key.
+  if (
+    !verifyOnce([issuer.subjectPublicKeyInfo, leaf.fingerprint], () =>
+      verifyCertificateSignature(leaf, issuer),
+    )
+  ) {
     return `the signature (algorithm ${leaf.signatureAlgorithm}) does not verify with the key of ${describeName(issuer.subject)}`;
   }
   return undefined;

@@ -113,7 +113,7 @@ function sctFault(
       // extensions: all named by the parts below, so the input is built only when it is checked.
       const parts = [
         der,
-        leaf.der,
+        leaf.fingerprint,
         issuer.subjectPublicKeyInfo,
         sct.timestampBytes,
         sct.extensions,
