@@ -11,8 +11,9 @@ SIGIL_TOOLS="${SIGIL_TOOLS:-$HOME/.cache/sigil-tools}"
 BIN="$SIGIL_TOOLS/bin"
 mkdir -p "$BIN"
 export GOBIN="$BIN" GOFLAGS="${GOFLAGS:--buildvcs=false}"
-# Debian's packages: the distribution registry, PostgreSQL, etcd, wrk and openssl for test certificates.
-APT_PACKAGES=(docker-registry postgresql etcd-server wrk openssl)
+# Debian's packages: the distribution registry, PostgreSQL, etcd, wrk, openssl for test certificates and
+# apache2-utils for htpasswd (bcrypt entries for the registry's basic auth).
+APT_PACKAGES=(docker-registry postgresql etcd-server wrk openssl apache2-utils)
 
 # Pinned versions (one place to bump them).
 COSIGN_VERSION=v3.1.3
@@ -61,6 +62,30 @@ install_go() {
   go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
   go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
   go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+  install_referrers_registry
+}
+
+# referrers-registry: go-containerregistry's registry with the OCI 1.1 referrers API on, for the tests of
+# the referrers path (Debian's docker-registry 2.8 has none, and no released distribution v3 serves it).
+# Built from test/tools/referrers-registry/main.go against go-containerregistry at CRANE_VERSION; the
+# stamp holds that version and the source's hash, so editing main.go rebuilds it.
+install_referrers_registry() {
+  local name=referrers-registry stamp="$BIN/.referrers-registry.version" source want
+  source="$(repo_root)/test/tools/referrers-registry/main.go"
+  want="$CRANE_VERSION $(sha256sum "$source" | cut -c1-16)"
+  if [ -x "$BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  say "go: building $name (go-containerregistry $CRANE_VERSION)"
+  local start=$SECONDS dir="$SIGIL_TOOLS/build/referrers-registry"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$source" "$dir/main.go"
+  (
+    cd "$dir"
+    go mod init sigil.local/referrers-registry >/dev/null 2>&1
+    go get "github.com/google/go-containerregistry@$CRANE_VERSION"
+    go build -o "$BIN/$name" .
+  )
+  echo "$want" >"$stamp"
+  say "go: $name built in $((SECONDS - start))s"
 }
 
 # kube-apiserver from k8s.io/kubernetes: that module replaces its k8s.io/* staging modules with local

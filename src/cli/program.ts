@@ -13,6 +13,7 @@ import { addCaCommands } from './ca-commands.ts';
 import { addClientCommands } from './client-commands.ts';
 import { addLogCommands } from './log-commands.ts';
 import { addVerifyCommands } from './verify-commands.ts';
+import { addImageCommands } from './image-commands.ts';
 import {
   SIGIL_SERVICES,
   formatUp,
@@ -115,6 +116,7 @@ export function buildProgram(io: CliIo): Command {
   addCaCommands(program, io);
   addClientCommands(program, io);
   addVerifyCommands(program, io);
+  addImageCommands(program, io);
 
   program
     .command('version')
