@@ -8,6 +8,7 @@ import { listReferrers, recordReferrer } from './referrers.ts';
 import { resolveRegistryClientOptions, type RegistryClientOptions } from './registry-options.ts';
 import type { RegistryClient } from './registry-client.types.ts';
 import { listTags } from './tags.ts';
+import { ContentCache } from './internal/content-cache.ts';
 
 /** A RegistryClient that owns connections: `close()` ends them (a CLI run, a test). */
 export interface ClosableRegistryClient extends RegistryClient {
@@ -25,6 +26,10 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 export function createRegistryClient(options: RegistryClientOptions = {}): ClosableRegistryClient {
   const resolved = resolveRegistryClientOptions(options);
   const http = new RegistryHttp(resolved);
+  const blobs = new ContentCache<Uint8Array>(resolved.contentCacheBytes);
+  const manifests = new ContentCache<FetchedManifest & { readonly byteLength: number }>(
+    resolved.contentCacheBytes,
+  );
 
   async function fetchManifest(
     reference: ImageReference,
@@ -32,6 +37,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Closa
     allowMissing: boolean,
   ): Promise<FetchedManifest | undefined> {
     checkTagOrDigest(tagOrDigest);
+    const cached = isDigest(tagOrDigest)
+      ? manifests.get(reference.registry, reference.repository, tagOrDigest)
+      : undefined;
+    if (cached) return cached;
     const what = `manifest ${reference.repository}${isDigest(tagOrDigest) ? '@' : ':'}${tagOrDigest}`;
     const response = await http.send(reference, {
       method: 'GET',
@@ -70,7 +79,17 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Closa
       header(response.headers, 'content-type'),
       `${what} from ${reference.registry}`,
     );
-    return Object.freeze({ digest: computed, mediaType: parsed.mediaType, bytes, manifest: parsed.manifest });
+    const fetched = Object.freeze({
+      digest: computed,
+      mediaType: parsed.mediaType,
+      bytes,
+      manifest: parsed.manifest,
+    });
+    manifests.set(reference.registry, reference.repository, computed, {
+      ...fetched,
+      byteLength: bytes.byteLength,
+    });
+    return fetched;
   }
 
   async function pushManifestBytes(
@@ -151,6 +170,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Closa
           `${what}: expected at most ${maxBytes} bytes, descriptor declares ${descriptor.size}`,
         );
       }
+      const cached = blobs.get(reference.registry, reference.repository, descriptor.digest);
+      if (cached && cached.byteLength === descriptor.size) return cached;
       const response = await http.send(reference, {
         method: 'GET',
         path: `/v2/${reference.repository}/blobs/${descriptor.digest}`,
@@ -183,6 +204,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Closa
       if (read.digest !== descriptor.digest) {
         throw new OciError('OCI_DIGEST_MISMATCH', `${what}: content hashes to ${read.digest}`);
       }
+      blobs.set(reference.registry, reference.repository, descriptor.digest, read.bytes);
       return read.bytes;
     },
 

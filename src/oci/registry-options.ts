@@ -27,6 +27,11 @@ export interface RegistryClientOptions {
   readonly maxManifestBytes?: number;
   /** Largest blob read when the caller passes no limit, bytes. Default 64 MiB. */
   readonly maxBlobBytes?: number;
+  /**
+   * Bytes of content fetched by digest (signature layers, manifests by digest) kept for reuse; a digest
+   * names its bytes forever. 0 keeps none. Default 16 MiB.
+   */
+  readonly contentCacheBytes?: number;
   /** `n` asked for per tag-list page. Default 1,000. */
   readonly tagPageSize?: number;
   /** Tag-list pages followed through `Link` before giving up with OCI_TOO_LARGE. Default 100. */
@@ -51,6 +56,7 @@ export interface ResolvedRegistryClientOptions {
   readonly allowInsecureRegistries: boolean | readonly string[];
   readonly maxManifestBytes: number;
   readonly maxBlobBytes: number;
+  readonly contentCacheBytes: number;
   readonly tagPageSize: number;
   readonly maxTagPages: number;
   readonly tlsCertificateAuthorities: readonly string[];
@@ -83,6 +89,7 @@ export function resolveRegistryClientOptions(
     allowInsecureRegistries: resolveInsecure(options.allowInsecureRegistries),
     maxManifestBytes: integer('maxManifestBytes', 4 * 1024 * 1024, 1),
     maxBlobBytes: integer('maxBlobBytes', 64 * 1024 * 1024, 1),
+    contentCacheBytes: integer('contentCacheBytes', 16 * 1024 * 1024, 0),
     tagPageSize: integer('tagPageSize', 1_000, 1),
     maxTagPages: integer('maxTagPages', 100, 1),
     tlsCertificateAuthorities: Object.freeze([...(options.tlsCertificateAuthorities ?? [])]),
