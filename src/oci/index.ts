@@ -49,3 +49,5 @@ export type {
   ReferrerBundle,
   SignatureArtifacts,
 } from './signature-discovery.ts';
+export { discoverImageArtifacts } from './platform-signatures.ts';
+export type { ImageArtifacts, PlatformArtifacts } from './platform-signatures.ts';
