@@ -51,3 +51,5 @@ export type {
 } from './signature-discovery.ts';
 export { discoverImageArtifacts } from './platform-signatures.ts';
 export type { ImageArtifacts, PlatformArtifacts } from './platform-signatures.ts';
+export { ArtifactCache } from './artifact-cache.ts';
+export type { ArtifactCacheOptions } from './artifact-cache.ts';
