@@ -1,18 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { describeError, isSigilError } from '../core/index.ts';
+import { describeError } from '../core/index.ts';
 import {
   cosignTag,
   digestOf,
-  discoverSignatures,
   parseImageReference,
   withDigest,
   type ClosableRegistryClient,
   type ImageReference,
   type RegistryClient,
 } from '../oci/index.ts';
-import { Verifier, verifyCosignSignature, type SignerPolicy, type StringMatcher } from '../verify/index.ts';
+import { PREDICATE_TYPE_URIS, isPredicateTypeShortName } from '../policy/index.ts';
+import { Verifier, type SignerPolicy, type StringMatcher } from '../verify/index.ts';
 import { CliError } from './errors.ts';
+import {
+  formatOutcome,
+  verifyImage,
+  verifyImageAttestations,
+  type ImageVerification,
+} from './image-verification.ts';
 import {
   readPublicKey,
   readTrustConfig,
@@ -42,20 +48,6 @@ interface SignFlags {
   annotation?: string[];
   allowInsecureRegistry?: boolean;
 }
-
-/** cosign's `--type` shorthands (cosign `pkg/cosign/attestation`); anything else must be a URI. */
-const PREDICATE_TYPES: Readonly<Record<string, string>> = {
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  link: 'https://in-toto.io/Link/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  openvex: 'https://openvex.dev/ns',
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-};
 
 const EMPTY_CONFIG = Buffer.from('{}');
 const EMPTY_CONFIG_MEDIA_TYPE = 'application/vnd.oci.empty.v1+json';
@@ -121,13 +113,7 @@ export function addImageCommands(program: Command, io: CliIo): void {
       'custom',
     )
     .action(async (image: string, flags: SignFlags & { predicate: string; type: string }) => {
-      const predicateType = PREDICATE_TYPES[flags.type] ?? flags.type;
-      if (!/^[a-z][a-z0-9+.-]*:/i.test(predicateType)) {
-        throw new CliError(
-          'CLI_OPTION_INVALID',
-          `--type: expected a URI or one of ${Object.keys(PREDICATE_TYPES).join(', ')}, received ${flags.type}`,
-        );
-      }
+      const predicateType = predicateTypeOf(flags.type);
       let predicate: unknown;
       try {
         predicate = JSON.parse(await readFile(flags.predicate, 'utf8'));
@@ -152,10 +138,12 @@ export function addImageCommands(program: Command, io: CliIo): void {
           io.stdout(`${name}@${await pushReferrerBundle(client, reference, bundle, predicateType, io)}\n`);
           return;
         }
+        // dsse 0.0.1, as cosign v3 logs legacy attestations: cosign checks the entry's envelopeHash
+        // against the layer blob (an intoto 0.0.2 hash covers the public key too, and never matches).
         const bundle = await signDsseBundle(statement, IN_TOTO_PAYLOAD_TYPE, {
           identity,
           rekorUrl,
-          entryType: 'intoto',
+          entryType: 'dsse',
         });
         const annotations = legacyAnnotations(
           bundle,
@@ -176,44 +164,94 @@ export function addImageCommands(program: Command, io: CliIo): void {
       });
     });
 
-  program
-    .command('verify')
-    .description('verify the signatures of a container image; exit 0 when one verifies, 1 when none does')
-    .argument('<image>')
-    .option('--trust-config <file>', 'trust-config.json of the deployment (its trusted root)')
-    .option('--certificate-identity <san>', "the signer's certificate subject")
-    .option('--certificate-identity-regexp <regexp>', 'or an anchored regular expression for it')
-    .option('--certificate-oidc-issuer <url>', "the signer's OIDC issuer")
-    .option('--certificate-oidc-issuer-regexp <regexp>', 'or an anchored regular expression for it')
-    .option('--key <file>', 'PEM public key, for signatures made with a key')
-    .option('--insecure-ignore-tlog', 'accept key-based signatures without a transparency-log entry (unsafe)')
-    .option('--allow-insecure-registry', 'allow plain HTTP to registries other than localhost')
-    .option('--json', 'print the result as JSON')
-    .action(async (image: string, flags: VerifyFlags) => {
-      if (!flags.trustConfig)
-        throw new CliError('CLI_OPTION_INVALID', '--trust-config: required to verify (its trusted root)');
-      const trust = await readTrustConfig(flags.trustConfig);
-      const signer = await signerPolicyOf(flags);
-      const verifier = new Verifier(trust.trust, {
-        skipTransparencyLogUnsafe: flags.insecureIgnoreTlog ?? false,
-      });
-      await withImage(
-        io,
-        image,
-        { allowInsecureRegistry: flags.allowInsecureRegistry },
-        async (client, reference) => {
-          const outcome = await verifyImage(client, reference, verifier, signer);
-          if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
-          else io.stdout(formatOutcome(outcome));
-          if (outcome.verified.length === 0) {
-            throw new CliError(
-              'CLI_CHECK_FAILED',
-              `${outcome.image}: no signature verified${outcome.failures.length > 0 ? ` (${outcome.failures.map((failure) => failure.reason).join('; ')})` : ' (no signatures found)'}`,
-            );
-          }
-        },
-      );
+  const verifierOptions = (command: Command) =>
+    command
+      .option('--trust-config <file>', 'trust-config.json of the deployment (its trusted root)')
+      .option('--certificate-identity <san>', "the signer's certificate subject")
+      .option('--certificate-identity-regexp <regexp>', 'or an anchored regular expression for it')
+      .option('--certificate-oidc-issuer <url>', "the signer's OIDC issuer")
+      .option('--certificate-oidc-issuer-regexp <regexp>', 'or an anchored regular expression for it')
+      .option('--key <file>', 'PEM public key, for signatures made with a key')
+      .option(
+        '--insecure-ignore-tlog',
+        'accept key-based signatures without a transparency-log entry (unsafe)',
+      )
+      .option('--allow-insecure-registry', 'allow plain HTTP to registries other than localhost')
+      .option('--json', 'print the result as JSON');
+
+  /** Verifies `image` with `check`, prints the outcome, exits 1 (CLI_CHECK_FAILED) when nothing verified. */
+  const verifyCommand = async (
+    image: string,
+    flags: VerifyFlags,
+    what: string,
+    check: (
+      client: RegistryClient,
+      reference: ImageReference,
+      verifier: Verifier,
+      signer: SignerPolicy,
+    ) => Promise<ImageVerification>,
+  ) => {
+    if (!flags.trustConfig)
+      throw new CliError('CLI_OPTION_INVALID', '--trust-config: required to verify (its trusted root)');
+    const trust = await readTrustConfig(flags.trustConfig);
+    const signer = await signerPolicyOf(flags);
+    const verifier = new Verifier(trust.trust, {
+      skipTransparencyLogUnsafe: flags.insecureIgnoreTlog ?? false,
     });
+    await withImage(
+      io,
+      image,
+      { allowInsecureRegistry: flags.allowInsecureRegistry },
+      async (client, reference) => {
+        const outcome = await check(client, reference, verifier, signer);
+        if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
+        else io.stdout(formatOutcome(outcome));
+        if (outcome.verified.length === 0) {
+          throw new CliError(
+            'CLI_CHECK_FAILED',
+            `${outcome.image}: no ${what} verified${outcome.failures.length > 0 ? ` (${outcome.failures.map((failure) => failure.reason).join('; ')})` : ` (no ${what}s found)`}`,
+          );
+        }
+      },
+    );
+  };
+
+  verifierOptions(
+    program
+      .command('verify')
+      .description('verify the signatures of a container image; exit 0 when one verifies, 1 when none does')
+      .argument('<image>'),
+  ).action((image: string, flags: VerifyFlags) => verifyCommand(image, flags, 'signature', verifyImage));
+
+  verifierOptions(
+    program
+      .command('verify-attestation')
+      .description(
+        'verify the attestations of one predicate type of a container image; exit 0 when one verifies, 1 when none does',
+      )
+      .argument('<image>')
+      .requiredOption(
+        '--type <type>',
+        'predicate type: a URI or a cosign shorthand (slsaprovenance1, spdxjson, cyclonedx, vuln, custom, …)',
+      ),
+  ).action((image: string, flags: VerifyFlags & { type: string }) => {
+    const predicateType = predicateTypeOf(flags.type);
+    return verifyCommand(image, flags, 'attestation', (client, reference, verifier, signer) =>
+      verifyImageAttestations(client, reference, verifier, signer, predicateType),
+    );
+  });
+}
+
+/** cosign's `--type`: a shorthand, or a URI. */
+function predicateTypeOf(type: string): string {
+  const predicateType = isPredicateTypeShortName(type) ? PREDICATE_TYPE_URIS[type] : type;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(predicateType)) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `--type: expected a URI or one of ${Object.keys(PREDICATE_TYPE_URIS).join(', ')}, received ${type}`,
+    );
+  }
+  return predicateType;
 }
 
 interface VerifyFlags {
@@ -226,69 +264,6 @@ interface VerifyFlags {
   insecureIgnoreTlog?: boolean;
   allowInsecureRegistry?: boolean;
   json?: boolean;
-}
-
-export interface ImageVerification {
-  readonly image: string;
-  readonly verified: readonly {
-    readonly format: 'cosign-signature' | 'sigstore-bundle';
-    readonly signer: string;
-  }[];
-  readonly failures: readonly {
-    readonly format: 'cosign-signature' | 'sigstore-bundle';
-    readonly reason: string;
-  }[];
-}
-
-/** Every signature of the image, each verified on its own: legacy `.sig` layers and referrer bundles. */
-export async function verifyImage(
-  client: RegistryClient,
-  reference: ImageReference,
-  verifier: Verifier,
-  signer: SignerPolicy,
-): Promise<ImageVerification> {
-  const artifacts = await discoverSignatures(client, reference);
-  const verified: { format: 'cosign-signature' | 'sigstore-bundle'; signer: string }[] = [];
-  const failures: { format: 'cosign-signature' | 'sigstore-bundle'; reason: string }[] = [];
-  const describe = (result: { signer: { kind: string; identity?: { subjectAlternativeName: string } } }) =>
-    result.signer.identity?.subjectAlternativeName ?? 'public key';
-  for (const layer of artifacts.signatures) {
-    try {
-      const result = verifyCosignSignature(verifier, layer, { imageDigest: reference.digest!, signer });
-      verified.push({ format: 'cosign-signature', signer: describe(result) });
-    } catch (error) {
-      failures.push({ format: 'cosign-signature', reason: reasonOf(error) });
-    }
-  }
-  const [algorithm, hex] = reference.digest!.split(':') as ['sha256', string];
-  for (const bundle of artifacts.bundles) {
-    const predicateType = bundle.annotations['dev.sigstore.bundle.predicateType'];
-    if (predicateType !== undefined && predicateType !== COSIGN_SIGN_PREDICATE_TYPE) continue; // an attestation
-    try {
-      const result = verifier.verify(bundle.bundle, {
-        artifact: { kind: 'digest', algorithm, digest: Buffer.from(hex, 'hex') },
-        signer,
-      });
-      const statementType = (result.statement as { predicateType?: unknown } | undefined)?.predicateType;
-      if (statementType !== undefined && statementType !== COSIGN_SIGN_PREDICATE_TYPE) continue;
-      verified.push({ format: 'sigstore-bundle', signer: describe(result) });
-    } catch (error) {
-      failures.push({ format: 'sigstore-bundle', reason: reasonOf(error) });
-    }
-  }
-  return { image: `${reference.registry}/${reference.repository}@${reference.digest}`, verified, failures };
-}
-
-function formatOutcome(outcome: ImageVerification): string {
-  const lines = [outcome.verified.length > 0 ? `Verified ${outcome.image}` : `NOT verified ${outcome.image}`];
-  for (const each of outcome.verified) lines.push(`  ✓ ${each.format} by ${each.signer}`);
-  for (const each of outcome.failures) lines.push(`  ✗ ${each.format}: ${each.reason}`);
-  if (outcome.verified.length === 0 && outcome.failures.length === 0) lines.push('  no signatures found');
-  return `${lines.join('\n')}\n`;
-}
-
-function reasonOf(error: unknown): string {
-  return isSigilError(error) ? `${error.code}: ${error.message}` : describeError(error);
 }
 
 async function signerPolicyOf(flags: VerifyFlags): Promise<SignerPolicy> {

@@ -8,7 +8,7 @@ import {
   parseJson,
   type ParsedCertificate,
 } from '../core/index.ts';
-import type { Bundle, TlogEntry } from './bundle.types.ts';
+import type { Bundle, TlogEntry, VerificationMaterial } from './bundle.types.ts';
 import { VerificationError } from './errors.ts';
 import type { SignerPolicy, Verifier } from './verifier.ts';
 import type { VerificationResult } from './verification-result.ts';
@@ -61,11 +61,7 @@ export function verifyCosignSignature(
   layer: CosignSignatureLayer,
   policy: CosignVerificationPolicy,
 ): CosignVerificationResult {
-  if (layer.digest !== undefined && layer.digest !== `sha256:${hash('sha256', layer.payload, 'hex')}`) {
-    throw invalid(
-      `layer digest: expected the payload's sha256:${hash('sha256', layer.payload, 'hex')}, received ${layer.digest}`,
-    );
-  }
+  checkLayerDigest(layer);
   const payload = parseSimpleSigning(layer.payload);
   if (payload.manifestDigest !== policy.imageDigest) {
     throw new VerificationError(
@@ -79,6 +75,106 @@ export function verifyCosignSignature(
     signer: policy.signer,
   });
   return { ...result, dockerReference: payload.dockerReference, payloadAnnotations: payload.optional };
+}
+
+export interface CosignAttestationPolicy extends CosignVerificationPolicy {
+  /** The in-toto statement's `predicateType` must be this URI when given. */
+  readonly predicateType?: string;
+}
+
+export interface CosignAttestationResult extends VerificationResult {
+  /** The verified in-toto statement (its subjects include the image digest). */
+  readonly statement: unknown;
+  readonly predicateType: string;
+}
+
+/**
+ * Verifies a cosign legacy attestation (an `.att` layer: the DSSE envelope JSON as the blob, the same
+ * certificate, Rekor bundle and timestamp annotations as a `.sig` layer): read into a v0.1-shaped
+ * DSSE bundle and handed to `verifier` with the image digest as the artifact, so the envelope's in-toto
+ * statement must name `policy.imageDigest` among its subjects. Throws VERIFY_COSIGN_SIGNATURE_INVALID
+ * for a malformed envelope or annotations, VERIFY_ARTIFACT_MISMATCH for a statement about another image
+ * or of another predicate type, and every code of Verifier.verify.
+ */
+export function verifyCosignAttestation(
+  verifier: Verifier,
+  layer: CosignSignatureLayer,
+  policy: CosignAttestationPolicy,
+): CosignAttestationResult {
+  checkLayerDigest(layer);
+  const match = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(policy.imageDigest);
+  if (!match) {
+    throw new VerificationError(
+      'VERIFY_OPTIONS_INVALID',
+      `imageDigest: expected sha256:<hex>, received ${JSON.stringify(policy.imageDigest)}`,
+    );
+  }
+  const bundle: Bundle = {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    version: '0.1',
+    verificationMaterial: verificationMaterialOf(layer.annotations),
+    content: envelopeOf(layer.payload),
+  };
+  const result = verifier.verify(bundle, {
+    artifact: {
+      kind: 'digest',
+      algorithm: match[1] as 'sha256' | 'sha384' | 'sha512',
+      digest: Buffer.from(match[2]!, 'hex'),
+    },
+    signer: policy.signer,
+  });
+  const predicateType = (result.statement as { predicateType?: unknown } | undefined)?.predicateType;
+  if (typeof predicateType !== 'string') {
+    throw new VerificationError(
+      'VERIFY_ARTIFACT_MISMATCH',
+      `dsseEnvelope.payload: expected an in-toto statement with a predicateType, received ${JSON.stringify(predicateType)}`,
+    );
+  }
+  if (policy.predicateType !== undefined && predicateType !== policy.predicateType) {
+    throw new VerificationError(
+      'VERIFY_ARTIFACT_MISMATCH',
+      `statement predicateType: expected ${policy.predicateType}, received ${predicateType}`,
+    );
+  }
+  return { ...result, statement: result.statement, predicateType };
+}
+
+function checkLayerDigest(layer: CosignSignatureLayer): void {
+  const computed = `sha256:${hash('sha256', layer.payload, 'hex')}`;
+  if (layer.digest !== undefined && layer.digest !== computed) {
+    throw invalid(`layer digest: expected the blob's ${computed}, received ${layer.digest}`);
+  }
+}
+
+/** The DSSE envelope JSON of an `.att` layer (`{payloadType, payload, signatures: [{keyid, sig}]}`). */
+function envelopeOf(bytes: Uint8Array): Extract<Bundle['content'], { kind: 'dsseEnvelope' }> {
+  const value = decode(() =>
+    parseJson(decodeUtf8(bytes, 'envelope'), { field: 'envelope', maxLength: MAX_PAYLOAD_BYTES }),
+  ) as { payloadType?: unknown; payload?: unknown; signatures?: unknown } | null;
+  const signatures = value?.signatures;
+  if (
+    typeof value?.payloadType !== 'string' ||
+    typeof value.payload !== 'string' ||
+    !Array.isArray(signatures) ||
+    signatures.length === 0
+  ) {
+    throw invalid('envelope: expected DSSE JSON {payloadType, payload, signatures: [{keyid, sig}, …]}');
+  }
+  return {
+    kind: 'dsseEnvelope',
+    payloadType: value.payloadType,
+    payload: decode(() => decodeBase64(value.payload as string, 'envelope.payload')),
+    signatures: signatures.map((signature: { keyid?: unknown; sig?: unknown } | null, index) => {
+      if (typeof signature?.sig !== 'string')
+        throw invalid(
+          `envelope.signatures[${index}].sig: expected base64, received ${typeof signature?.sig}`,
+        );
+      return {
+        sig: decode(() => decodeBase64(signature.sig as string, `envelope.signatures[${index}].sig`)),
+        keyid: typeof signature.keyid === 'string' ? signature.keyid : '',
+      };
+    }),
+  };
 }
 
 interface SimpleSigning {
@@ -124,28 +220,35 @@ function parseSimpleSigning(bytes: Uint8Array): SimpleSigning {
 
 /** The layer as a v0.1 bundle: what the Sigstore steps check. */
 function bundleOf(layer: CosignSignatureLayer): Bundle {
-  const annotations = layer.annotations;
-  const signatureText = annotations[COSIGN_ANNOTATIONS.signature];
+  const signatureText = layer.annotations[COSIGN_ANNOTATIONS.signature];
   if (signatureText === undefined) throw invalid(`annotation ${COSIGN_ANNOTATIONS.signature}: missing`);
   const signature = decode(() => decodeBase64(signatureText, COSIGN_ANNOTATIONS.signature));
-  const certificatePem = annotations[COSIGN_ANNOTATIONS.certificate];
-  const tlogEntry = annotations[COSIGN_ANNOTATIONS.bundle];
-  const timestamp = annotations[COSIGN_ANNOTATIONS.rfc3161Timestamp];
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     version: '0.1',
-    verificationMaterial: {
-      signer: certificatePem
-        ? { kind: 'certificate', certificate: certificateOf(certificatePem), chain: [] }
-        : { kind: 'publicKey', hint: '' },
-      tlogEntries: tlogEntry ? [tlogEntryOf(tlogEntry)] : [],
-      rfc3161Timestamps: timestamp ? [timestampOf(timestamp)] : [],
-    },
+    verificationMaterial: verificationMaterialOf(layer.annotations),
     content: {
       kind: 'messageSignature',
       messageDigest: { algorithm: 'SHA2_256', digest: hash('sha256', layer.payload, 'buffer') },
       signature,
     },
+  };
+}
+
+/**
+ * The certificate (or, without one, a key given out of band), the Rekor entry and the RFC 3161 timestamp
+ * of a `.sig` or `.att` layer's annotations.
+ */
+function verificationMaterialOf(annotations: Readonly<Record<string, string>>): VerificationMaterial {
+  const certificatePem = annotations[COSIGN_ANNOTATIONS.certificate];
+  const tlogEntry = annotations[COSIGN_ANNOTATIONS.bundle];
+  const timestamp = annotations[COSIGN_ANNOTATIONS.rfc3161Timestamp];
+  return {
+    signer: certificatePem
+      ? { kind: 'certificate', certificate: certificateOf(certificatePem), chain: [] }
+      : { kind: 'publicKey', hint: '' },
+    tlogEntries: tlogEntry ? [tlogEntryOf(tlogEntry)] : [],
+    rfc3161Timestamps: timestamp ? [timestampOf(timestamp)] : [],
   };
 }
 

@@ -34,8 +34,10 @@ export type {
   VerifiedTime,
   VerifiedTlogEntry,
 } from './verification-result.ts';
-export { COSIGN_ANNOTATIONS, verifyCosignSignature } from './cosign-signature.ts';
+export { COSIGN_ANNOTATIONS, verifyCosignAttestation, verifyCosignSignature } from './cosign-signature.ts';
 export type {
+  CosignAttestationPolicy,
+  CosignAttestationResult,
   CosignSignatureLayer,
   CosignVerificationPolicy,
   CosignVerificationResult,

@@ -11,6 +11,7 @@ import {
   Verifier,
   parseTrustedRoot,
   publicKeyFromPem,
+  verifyCosignAttestation,
   verifyCosignSignature,
   type CosignSignatureLayer,
   type VerificationErrorCode,
@@ -238,5 +239,134 @@ describe('verifyCosignSignature', () => {
         (error: unknown) => error instanceof VerificationError,
       );
     });
+  });
+});
+
+// cosign legacy attestations (`.att` layers) made against a local `sigil up`: one by `sigil attest`, one by
+// cosign v3.1.3 `attest --new-bundle-format=false`; see fixtures/cosign-attestations.json `_provenance`.
+describe('verifyCosignAttestation', () => {
+  interface AttestationFixture {
+    imageDigest: string;
+    layer: { digest: string; payload: string; annotations: Record<string, string> };
+  }
+  const fixtures = JSON.parse(
+    readFileSync(join(import.meta.dirname, 'fixtures/cosign-attestations.json'), 'utf8'),
+  ) as {
+    identity: string;
+    issuer: string;
+    predicateType: string;
+    trustedRoot: unknown;
+    sigil: AttestationFixture;
+    cosign: AttestationFixture;
+  };
+  const local = new Verifier(parseTrustedRoot(fixtures.trustedRoot as object));
+  const layerOf = (fixture: AttestationFixture): CosignSignatureLayer => ({
+    payload: Buffer.from(fixture.layer.payload, 'base64'),
+    digest: fixture.layer.digest,
+    annotations: fixture.layer.annotations,
+  });
+  const identity = (subject = fixtures.identity) => ({
+    kind: 'certificateIdentities' as const,
+    identities: [{ subject: { exact: subject }, issuer: { exact: fixtures.issuer } }],
+  });
+
+  for (const made of ['sigil', 'cosign'] as const) {
+    it(`verifies the attestation ${made} made, with the image among its statement's subjects`, () => {
+      const fixture = fixtures[made];
+      const result = verifyCosignAttestation(local, layerOf(fixture), {
+        imageDigest: fixture.imageDigest,
+        signer: identity(),
+        predicateType: fixtures.predicateType,
+      });
+      assert.equal(result.predicateType, fixtures.predicateType);
+      assert.equal(
+        result.signer.kind === 'certificate' && result.signer.identity.subjectAlternativeName,
+        fixtures.identity,
+      );
+      assert.equal(result.tlogEntries.length, 1);
+    });
+  }
+
+  it('refuses it for another image (VERIFY_ARTIFACT_MISMATCH)', () => {
+    assert.throws(
+      () =>
+        verifyCosignAttestation(local, layerOf(fixtures.sigil), {
+          imageDigest: fixtures.cosign.imageDigest,
+          signer: identity(),
+        }),
+      refusesWith('VERIFY_ARTIFACT_MISMATCH'),
+    );
+  });
+
+  it('refuses another predicate type (VERIFY_ARTIFACT_MISMATCH) and another identity (VERIFY_IDENTITY_MISMATCH)', () => {
+    const policy = { imageDigest: fixtures.sigil.imageDigest, signer: identity() };
+    assert.throws(
+      () =>
+        verifyCosignAttestation(local, layerOf(fixtures.sigil), {
+          ...policy,
+          predicateType: 'https://slsa.dev/provenance/v1',
+        }),
+      (error: unknown) =>
+        refusesWith('VERIFY_ARTIFACT_MISMATCH')(error) &&
+        /predicateType: expected https:\/\/slsa/.test((error as Error).message),
+    );
+    assert.throws(
+      () =>
+        verifyCosignAttestation(local, layerOf(fixtures.sigil), {
+          ...policy,
+          signer: identity('other@example.com'),
+        }),
+      refusesWith('VERIFY_IDENTITY_MISMATCH'),
+    );
+  });
+
+  it('refuses an envelope whose payload was changed (VERIFY_SIGNATURE_ERROR), or whose layer digest does not match', () => {
+    const layer = layerOf(fixtures.cosign);
+    const envelope = JSON.parse(Buffer.from(layer.payload).toString('utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+      predicate: unknown;
+    };
+    statement.predicate = { changed: true };
+    envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const payload = Buffer.from(JSON.stringify(envelope));
+    assert.throws(
+      () =>
+        verifyCosignAttestation(
+          local,
+          { payload, annotations: layer.annotations },
+          {
+            imageDigest: fixtures.cosign.imageDigest,
+            signer: identity(),
+          },
+        ),
+      refusesWith('VERIFY_SIGNATURE_ERROR'),
+    );
+    assert.throws(
+      () =>
+        verifyCosignAttestation(
+          local,
+          { ...layer, payload },
+          {
+            imageDigest: fixtures.cosign.imageDigest,
+            signer: identity(),
+          },
+        ),
+      refusesWith('VERIFY_COSIGN_SIGNATURE_INVALID'),
+    );
+  });
+
+  it('refuses a blob that is not a DSSE envelope (VERIFY_COSIGN_SIGNATURE_INVALID)', () => {
+    assert.throws(
+      () =>
+        verifyCosignAttestation(
+          local,
+          { payload: Buffer.from('{"payload":"e30="}'), annotations: {} },
+          {
+            imageDigest: fixtures.sigil.imageDigest,
+            signer: identity(),
+          },
+        ),
+      refusesWith('VERIFY_COSIGN_SIGNATURE_INVALID'),
+    );
   });
 });

@@ -65,10 +65,12 @@ export function legacyAnnotations(
     messageSignature?: { signature: string };
     verificationMaterial: {
       certificate?: { rawBytes: string };
+      /** sigstore-js writes message-signature bundles with a chain (v0.2 style), leaf first. */
+      x509CertificateChain?: { certificates: { rawBytes: string }[] };
       tlogEntries?: {
-        logIndex: string;
+        logIndex?: string;
         logId: { keyId: string };
-        integratedTime: string;
+        integratedTime?: string;
         inclusionPromise?: { signedEntryTimestamp: string };
         canonicalizedBody: string;
       }[];
@@ -79,7 +81,8 @@ export function legacyAnnotations(
   } else {
     annotations['dev.cosignproject.cosign/signature'] = '';
   }
-  const certificate = content.verificationMaterial.certificate;
+  const material = content.verificationMaterial;
+  const certificate = material.certificate ?? material.x509CertificateChain?.certificates[0];
   if (certificate) {
     annotations['dev.sigstore.cosign/certificate'] = encodePem(
       'CERTIFICATE',
@@ -97,8 +100,9 @@ export function legacyAnnotations(
       SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
       Payload: {
         body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex),
+        // protojson leaves out zero values: the first entry of a log has no logIndex.
+        integratedTime: Number(entry.integratedTime ?? 0),
+        logIndex: Number(entry.logIndex ?? 0),
         logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
       },
     });

@@ -39,10 +39,25 @@ const FIELD = {
   verifiers: 'spec.proposedContent.verifiers',
 } as const;
 
+/**
+ * sigstore-go (cosign v3) sends the read-only `spec.signatures` as `null`, which Go's encoding/json writes
+ * for a nil slice and Rekor reads as absent: so does this log. Any other value is still refused.
+ */
+function withoutNullComputedFields(proposal: unknown): unknown {
+  const spec = (proposal as { spec?: unknown } | null)?.spec;
+  if (typeof spec !== 'object' || spec === null) return proposal;
+  const fields = spec as Record<string, unknown>;
+  const nulls = ['envelopeHash', 'payloadHash', 'signatures'].filter((name) => fields[name] === null);
+  if (nulls.length === 0) return proposal;
+  const kept = Object.fromEntries(Object.entries(fields).filter(([name]) => !nulls.includes(name)));
+  return { ...(proposal as object), spec: kept };
+}
+
 /** Validates a proposed dsse 0.0.1 entry and verifies every envelope signature. */
 export function parseDsseV001(proposal: unknown, limits: ResolvedEntryLimits): DsseV001Entry {
   assertEnvelopeLength(proposal, ['spec', 'proposedContent', 'envelope'], limits);
-  const { envelope: envelopeText, verifiers } = assertProposal(proposal).spec.proposedContent;
+  const { envelope: envelopeText, verifiers } = assertProposal(withoutNullComputedFields(proposal)).spec
+    .proposedContent;
   const envelope = readEnvelope(envelopeText);
   const payload = decodeProtoBytes(envelope.payload, joinPath(FIELD.envelope, 'payload'), 'base64');
   const keys = verifiers.map((content, index) => {

@@ -128,6 +128,12 @@ describe('dsse 0.0.1', () => {
       );
     });
 
+    it('reads a null signatures field as absent, as Rekor does (sigstore-go sends it)', () => {
+      const body = proposal(envelope([key]), [key.publicPem]) as { spec: Record<string, unknown> };
+      body.spec['signatures'] = null;
+      assert.equal(parseProposedEntry(body, 'v1').type, 'dsse/0.0.1');
+    });
+
     it('refuses an envelope that is not JSON, naming the field', () => {
       assertLogError(
         () => parseProposedEntry(proposal('{not json', [key.publicPem]), 'v1'),
