@@ -28,7 +28,11 @@ export interface LoadConnaisseurOptions {
    * for registries that accept such manifests (the referrers registry).
    */
   storageDirectory?: string;
+  /** Sent as the Authorization header of every request (e.g. `Bearer <token>` for a token-auth registry). */
+  authorization?: string;
 }
+
+type Send = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 const manifestMediaTypes = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -59,6 +63,14 @@ export async function loadConnaisseurImages(
   options: LoadConnaisseurOptions = {},
 ): Promise<ConnaisseurImages> {
   const root = vectorPath('connaisseur/cosign/securesystemsengineering/testimage');
+  const send: Send = (url, init = {}) =>
+    fetch(url, {
+      ...init,
+      headers: {
+        ...(init.headers as Record<string, string> | undefined),
+        ...(options.authorization ? { authorization: options.authorization } : {}),
+      },
+    });
   const blobs = new Map<string, Buffer>();
   for (const file of await readdir(join(root, 'blobs'))) {
     blobs.set(file.replace(/\.json$/, ''), await readFile(join(root, 'blobs', file)));
@@ -81,16 +93,16 @@ export async function loadConnaisseurImages(
   const base = `${registryUrl}/v2/${connaisseurRepository}`;
   for (const { tag, bytes, manifest } of manifests) {
     for (const { digest } of [manifest.config, ...(manifest.layers ?? [])].filter((d) => d !== undefined)) {
-      if ((await fetch(`${base}/blobs/${digest}`, { method: 'HEAD' })).status === 200) continue;
+      if ((await send(`${base}/blobs/${digest}`, { method: 'HEAD' })).status === 200) continue;
       const content = blobs.get(digest);
       if (content) {
-        await pushBlob(base, digest, content);
+        await pushBlob(send, base, digest, content);
         continue;
       }
       if (!result.missingBlobs.includes(digest)) result.missingBlobs.push(digest);
       if (options.storageDirectory) await plantPlaceholder(options.storageDirectory, digest);
     }
-    const digest = await pushManifest(base, tag, bytes, manifest.mediaType!);
+    const digest = await pushManifest(send, base, tag, bytes, manifest.mediaType!);
     (tag.endsWith('.sig') ? result.signatures : result.images)[tag] = digest;
   }
   return result;
@@ -118,8 +130,8 @@ function addCosignConfig(manifest: Manifest, blobs: Map<string, Buffer>): void {
 }
 
 /** Monolithic upload (distribution spec: POST, then PUT with `?digest=`); the registry checks the digest. */
-async function pushBlob(base: string, digest: string, content: Uint8Array): Promise<void> {
-  const start = await fetch(`${base}/blobs/uploads/`, { method: 'POST' });
+async function pushBlob(send: Send, base: string, digest: string, content: Uint8Array): Promise<void> {
+  const start = await send(`${base}/blobs/uploads/`, { method: 'POST' });
   const location = start.headers.get('location');
   if (start.status !== 202 || !location) {
     throw new Error(
@@ -128,7 +140,7 @@ async function pushBlob(base: string, digest: string, content: Uint8Array): Prom
   }
   const url = new URL(location, base);
   url.searchParams.set('digest', digest);
-  const put = await fetch(url, {
+  const put = await send(url, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
     body: content,
@@ -137,9 +149,15 @@ async function pushBlob(base: string, digest: string, content: Uint8Array): Prom
     throw new Error(`blob ${digest}: expected 201, received ${put.status} ${await put.text()}`);
 }
 
-async function pushManifest(base: string, tag: string, bytes: Buffer, mediaType: string): Promise<string> {
+async function pushManifest(
+  send: Send,
+  base: string,
+  tag: string,
+  bytes: Buffer,
+  mediaType: string,
+): Promise<string> {
   const expected = sha256(bytes);
-  const put = await fetch(`${base}/manifests/${tag}`, {
+  const put = await send(`${base}/manifests/${tag}`, {
     method: 'PUT',
     headers: { 'content-type': mediaType },
     body: bytes,
@@ -147,7 +165,7 @@ async function pushManifest(base: string, tag: string, bytes: Buffer, mediaType:
   if (put.status !== 201) {
     throw new Error(`manifest ${tag}: expected 201, received ${put.status} ${await put.text()}`);
   }
-  const head = await fetch(`${base}/manifests/${tag}`, {
+  const head = await send(`${base}/manifests/${tag}`, {
     method: 'HEAD',
     headers: { accept: manifestMediaTypes.join(', ') },
   });
