@@ -7,6 +7,7 @@ import {
   parseImageReference,
   withDigest,
   type ClosableRegistryClient,
+  type DiscoveryOptions,
   type ImageReference,
   type RegistryClient,
 } from '../oci/index.ts';
@@ -98,7 +99,15 @@ export function addImageCommands(program: Command, io: CliIo): void {
           identity.kind === 'keyless' ? (trust?.caChain ?? []) : [],
         );
         const tag = cosignTag(reference.digest!, 'sig');
-        await appendLayer(client, reference, tag, payload, SIMPLE_SIGNING_MEDIA_TYPE, annotations, io);
+        await appendLayer(
+          client,
+          signatureRepositoryOf(io.env, reference),
+          tag,
+          payload,
+          SIMPLE_SIGNING_MEDIA_TYPE,
+          annotations,
+          io,
+        );
         io.stdout(`${name}:${tag}\n`);
       });
     });
@@ -153,7 +162,7 @@ export function addImageCommands(program: Command, io: CliIo): void {
         const tag = cosignTag(reference.digest!, 'att');
         await appendLayer(
           client,
-          reference,
+          signatureRepositoryOf(io.env, reference),
           tag,
           envelopeJson(bundle),
           DSSE_ENVELOPE_MEDIA_TYPE,
@@ -221,7 +230,11 @@ export function addImageCommands(program: Command, io: CliIo): void {
       .command('verify')
       .description('verify the signatures of a container image; exit 0 when one verifies, 1 when none does')
       .argument('<image>'),
-  ).action((image: string, flags: VerifyFlags) => verifyCommand(image, flags, 'signature', verifyImage));
+  ).action((image: string, flags: VerifyFlags) =>
+    verifyCommand(image, flags, 'signature', (client, reference, verifier, signer) =>
+      verifyImage(client, reference, verifier, signer, discoveryOf(io.env)),
+    ),
+  );
 
   verifierOptions(
     program
@@ -237,9 +250,21 @@ export function addImageCommands(program: Command, io: CliIo): void {
   ).action((image: string, flags: VerifyFlags & { type: string }) => {
     const predicateType = predicateTypeOf(flags.type);
     return verifyCommand(image, flags, 'attestation', (client, reference, verifier, signer) =>
-      verifyImageAttestations(client, reference, verifier, signer, predicateType),
+      verifyImageAttestations(client, reference, verifier, signer, predicateType, discoveryOf(io.env)),
     );
   });
+}
+
+/**
+ * Where the `.sig`/`.att` tags live: beside the image, or in the repository cosign's COSIGN_REPOSITORY
+ * names (the same variable, so cosign and sigil find each other's signatures).
+ */
+function signatureRepositoryOf(env: NodeJS.ProcessEnv, image: ImageReference): ImageReference {
+  return env.COSIGN_REPOSITORY ? parseImageReference(env.COSIGN_REPOSITORY) : image;
+}
+
+function discoveryOf(env: NodeJS.ProcessEnv): DiscoveryOptions {
+  return env.COSIGN_REPOSITORY ? { signatureRepository: parseImageReference(env.COSIGN_REPOSITORY) } : {};
 }
 
 /** cosign's `--type`: a shorthand, or a URI. */

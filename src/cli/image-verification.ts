@@ -1,7 +1,11 @@
 import { describeError, isSigilError } from '../core/index.ts';
 import {
+  discoverImageArtifacts,
   discoverSignatures,
+  withDigest,
+  type DiscoveryOptions,
   type ImageReference,
+  type SignatureArtifacts,
   type ReferrerBundle,
   type RegistryClient,
 } from '../oci/index.ts';
@@ -26,19 +30,49 @@ export interface ImageVerification {
   readonly image: string;
   readonly verified: readonly { readonly format: ImageSignatureFormat; readonly signer: string }[];
   readonly failures: readonly { readonly format: ImageSignatureFormat; readonly reason: string }[];
+  /**
+   * For a multi-arch image (an index): each platform manifest and whether a signature of it verifies.
+   * The index digest is what a pod names and what must be signed; this says which platforms are too.
+   */
+  readonly platforms?: readonly {
+    readonly platform: string;
+    readonly digest: string;
+    readonly signed: boolean;
+  }[];
 }
 
 type Verified = { format: ImageSignatureFormat; signer: string };
 type Failure = { format: ImageSignatureFormat; reason: string };
 
-/** Every signature of the image, each verified on its own: legacy `.sig` layers and referrer bundles. */
+/**
+ * Every signature of the image, each verified on its own: legacy `.sig` layers and referrer bundles;
+ * for an index, each platform manifest's signatures too (reported, not required).
+ */
 export async function verifyImage(
   client: RegistryClient,
   reference: ImageReference,
   verifier: Verifier,
   signer: SignerPolicy,
+  discovery: DiscoveryOptions = {},
 ): Promise<ImageVerification> {
-  const artifacts = await discoverSignatures(client, reference);
+  const found = await discoverImageArtifacts(client, reference, discovery);
+  const { verified, failures } = verifySignatures(found.image, reference, verifier, signer);
+  const platforms = found.platforms.map((entry) => ({
+    platform: entry.platform,
+    digest: entry.descriptor.digest,
+    signed:
+      verifySignatures(entry.artifacts, withDigest(reference, entry.descriptor.digest), verifier, signer)
+        .verified.length > 0,
+  }));
+  return { image: imageName(reference), verified, failures, ...(platforms.length > 0 ? { platforms } : {}) };
+}
+
+function verifySignatures(
+  artifacts: SignatureArtifacts,
+  reference: ImageReference,
+  verifier: Verifier,
+  signer: SignerPolicy,
+): { verified: Verified[]; failures: Failure[] } {
   const verified: Verified[] = [];
   const failures: Failure[] = [];
   for (const layer of artifacts.signatures) {
@@ -58,7 +92,7 @@ export async function verifyImage(
     verified,
     failures,
   );
-  return { image: imageName(reference), verified, failures };
+  return { verified, failures };
 }
 
 /**
@@ -71,8 +105,9 @@ export async function verifyImageAttestations(
   verifier: Verifier,
   signer: SignerPolicy,
   predicateType: string,
+  discovery: DiscoveryOptions = {},
 ): Promise<ImageVerification> {
-  const artifacts = await discoverSignatures(client, reference);
+  const artifacts = await discoverSignatures(client, reference, discovery);
   const verified: Verified[] = [];
   const failures: Failure[] = [];
   for (const layer of artifacts.attestations) {
@@ -145,6 +180,9 @@ export function formatOutcome(outcome: ImageVerification): string {
   for (const each of outcome.verified) lines.push(`  ✓ ${each.format} by ${each.signer}`);
   for (const each of outcome.failures) lines.push(`  ✗ ${each.format}: ${each.reason}`);
   if (outcome.verified.length === 0 && outcome.failures.length === 0) lines.push('  none found');
+  for (const each of outcome.platforms ?? []) {
+    lines.push(`  platform ${each.platform} ${each.digest}: ${each.signed ? 'signed' : 'not signed'}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

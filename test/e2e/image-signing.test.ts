@@ -101,11 +101,11 @@ describe(
      * `sigil ARGS` in this process, as src/cli/sigil.ts runs it (runCli's return is its exit code): each
      * process start costs ~2.5 s of CPU, which 40 runs cannot afford. `sigilProcess` is the real binary.
      */
-    async function sigilRun(args: string[]): Promise<string> {
+    async function sigilRun(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
       let stdout = '';
       let stderr = '';
       const io: CliIo = {
-        env: process.env,
+        env,
         stdout: (text) => (stdout += text),
         stderr: (text) => (stderr += text),
         untilStopped: () => new Promise(() => {}),
@@ -434,6 +434,58 @@ describe(
           ['verify', image.canonical, ...identity()],
           /VERIFY_SIGNATURE_ERROR: dsseEnvelope\.signatures: none of 1 verifies/,
         );
+      });
+    });
+
+    describe('multi-arch images and a separate signature repository', { concurrency: true }, () => {
+      it('sigil verify reports which platform manifests of a signed index are signed', async () => {
+        const platform = async (architecture: string) => {
+          const image = parseImageReference(await pushImage(debian, 'multi'));
+          const fetched = await client.getManifest(image);
+          return {
+            mediaType: OCI_MANIFEST,
+            digest: fetched.digest,
+            size: fetched.bytes.byteLength,
+            platform: { architecture, os: 'linux' },
+          };
+        };
+        const [amd64, arm64] = [await platform('amd64'), await platform('arm64')];
+        const index = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            manifests: [amd64, arm64],
+          }),
+        );
+        const reference = parseImageReference(`${debian.host}/multi:index`);
+        const digest = await client.pushManifest(
+          reference,
+          index,
+          'application/vnd.oci.image.index.v1+json',
+          'index',
+        );
+        await sigilRun(['sign', `${debian.host}/multi@${digest}`, ...keyless()]);
+        await sigilRun(['sign', `${debian.host}/multi@${amd64.digest}`, ...keyless()]);
+        const out = await sigilRun(['verify', `${debian.host}/multi@${digest}`, ...identity()]);
+        assert.match(out, /✓ cosign-signature by images@example\.com/);
+        assert.match(out, new RegExp(`platform linux/amd64 ${amd64.digest}: signed`));
+        assert.match(out, new RegExp(`platform linux/arm64 ${arm64.digest}: not signed`));
+      });
+
+      it('COSIGN_REPOSITORY puts the .sig tag elsewhere for sigil and cosign alike', async () => {
+        const image = await pushImage(debian, 'kept-apart');
+        const env = { ...process.env, COSIGN_REPOSITORY: `${debian.host}/signatures` };
+        await sigilRun(['sign', image, ...keyless()], env);
+        assert.equal(
+          await client.findManifest(
+            parseImageReference(image),
+            `${image.split('@')[1]!.replace(':', '-')}.sig`,
+          ),
+          undefined,
+        );
+        assert.match(await sigilRun(['verify', image, ...identity()], env), /✓ cosign-signature/);
+        await refuses(['verify', image, ...identity()], /no signature verified/);
+        await run(toolPath('cosign'), ['verify', ...cosignIdentity(), image], { cwd: dir, env });
       });
     });
 
