@@ -14,6 +14,7 @@ import { addClientCommands } from './client-commands.ts';
 import { addLogCommands } from './log-commands.ts';
 import { addVerifyCommands } from './verify-commands.ts';
 import { addImageCommands } from './image-commands.ts';
+import { addPolicyCommands } from './policy-commands.ts';
 import {
   SIGIL_SERVICES,
   formatUp,
@@ -117,6 +118,7 @@ export function buildProgram(io: CliIo): Command {
   addClientCommands(program, io);
   addVerifyCommands(program, io);
   addImageCommands(program, io);
+  addPolicyCommands(program, io);
 
   program
     .command('version')

@@ -74,3 +74,20 @@ export {
 export type { PredicateTypeShortName } from './predicate-types.ts';
 export { KNOWN_POLICY_TYPES, unsupportedPolicyType } from './policy-type.ts';
 export type { PolicyLanguage } from './policy-type.ts';
+export { evaluateImage, verifierOptionsFor, verifiersFor } from './evaluate-policies.ts';
+export type { EvaluateImageInput } from './evaluate-policies.ts';
+export type {
+  AuthorityMatch,
+  EvidenceBundle,
+  EvidenceLayer,
+  EvidenceSource,
+  ImageEvidence,
+} from './evaluate-authority.ts';
+export { formatDecision } from './policy-decision.ts';
+export type {
+  AuthorityDecision,
+  AuthorityReasonCode,
+  DecisionOutcome,
+  ImageDecision,
+  PolicyDecision,
+} from './policy-decision.ts';
