@@ -1,4 +1,4 @@
-import { decodeBase64, encodeElement } from '../core/index.ts';
+import { decodeBase64, encodeElement, timeoutSignal } from '../core/index.ts';
 import { CaError } from './errors.ts';
 
 /** RFC 6962 §4.1 AddChainResponse, as a CT log answers add-chain and add-pre-chain. */
@@ -40,19 +40,23 @@ export function httpCtSubmitter(options: HttpCtSubmitterOptions): CtSubmitter {
   return {
     async addPreChain(chain) {
       let response: Response;
+      let text: string;
+      const deadline = timeoutSignal(timeoutMs); // for the request and its body
       try {
         response = await fetchImpl(endpoint, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ chain: chain.map((der) => Buffer.from(der).toString('base64')) }),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: deadline.signal,
         });
+        text = await response.text();
       } catch (error) {
         throw new CaError('CA_CT_UNAVAILABLE', `CT log ${endpoint}: unreachable (${String(error)})`, {
           cause: error,
         });
+      } finally {
+        deadline.clear();
       }
-      const text = await response.text();
       if (!response.ok) {
         throw new CaError(
           'CA_CT_FAILED',

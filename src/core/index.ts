@@ -61,3 +61,5 @@ export type { EcdsaCurveName, EcdsaPublicKey } from './ecdsa-digest.ts';
 export { verifyDigestSignature } from './digest-signature.ts';
 export type { DigestAlgorithm } from './digest-signature.ts';
 export { preAuthenticationEncoding } from './dsse.ts';
+export { timeoutSignal } from './timeout-signal.ts';
+export type { TimeoutSignal } from './timeout-signal.ts';

@@ -1,3 +1,4 @@
+import { timeoutSignal } from '../core/index.ts';
 import {
   TILE_WIDTH,
   entryBundlePath,
@@ -186,15 +187,20 @@ export class TilesClient {
   async #get(path: string): Promise<Uint8Array> {
     const url = `${this.#base}/${path}`;
     let response: Response;
+    const deadline = timeoutSignal(this.#timeoutMs); // for the request and its body
     try {
-      response = await this.#fetch(url, { signal: AbortSignal.timeout(this.#timeoutMs) });
-    } catch (cause) {
-      throw new LogError('LOG_REMOTE_FAILED', `GET ${url} failed: ${(cause as Error).message}`, { cause });
+      try {
+        response = await this.#fetch(url, { signal: deadline.signal });
+      } catch (cause) {
+        throw new LogError('LOG_REMOTE_FAILED', `GET ${url} failed: ${(cause as Error).message}`, { cause });
+      }
+      if (!response.ok) {
+        const code = response.status === 404 ? 'LOG_REMOTE_NOT_FOUND' : 'LOG_REMOTE_FAILED';
+        throw new LogError(code, `GET ${url}: HTTP ${response.status}`);
+      }
+      return new Uint8Array(await response.arrayBuffer());
+    } finally {
+      deadline.clear();
     }
-    if (!response.ok) {
-      const code = response.status === 404 ? 'LOG_REMOTE_NOT_FOUND' : 'LOG_REMOTE_FAILED';
-      throw new LogError(code, `GET ${url}: HTTP ${response.status}`);
-    }
-    return new Uint8Array(await response.arrayBuffer());
   }
 }

@@ -1,4 +1,4 @@
-import { describeError, type Clock, type Logger } from '../../core/index.ts';
+import { describeError, timeoutSignal, type Clock, type Logger } from '../../core/index.ts';
 import { CaError } from '../errors.ts';
 import { importVerificationKey, keyFits, type TokenAlgorithm, type VerificationKey } from './jws.ts';
 
@@ -136,11 +136,21 @@ export class IssuerKeys {
   }
 
   async #fetchJson(url: string, what: string): Promise<Record<string, unknown>> {
+    // One deadline for the request and its body.
+    const deadline = timeoutSignal(this.settings.fetchTimeoutMs);
+    try {
+      return await this.#fetchJsonBefore(url, what, deadline.signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  async #fetchJsonBefore(url: string, what: string, signal: AbortSignal): Promise<Record<string, unknown>> {
     let response: Response;
     try {
       const { fetch } = this.settings;
       response = await fetch(url, {
-        signal: AbortSignal.timeout(this.settings.fetchTimeoutMs),
+        signal,
         headers: { accept: 'application/json' },
         redirect: 'follow',
       });
