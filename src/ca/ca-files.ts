@@ -226,7 +226,8 @@ function decryptKey(pem: string, passphrase: string, file: string): KeyObject {
   }
 }
 
-async function selfSigned(
+/** A self-signed CA certificate: KU keyCertSign+cRLSign (critical), CA:TRUE (critical), SKI, AKI = SKI. */
+export async function selfSigned(
   key: CaKeySource,
   subject: Name,
   validity: { notBefore: Date; notAfter: Date },
@@ -291,7 +292,8 @@ async function issueCaCertificate(
   });
 }
 
-async function signTbs(
+/** Signs a v3 TBSCertificate with a random positive 160-bit serial; `key` is the issuer's. */
+export async function signTbs(
   key: CaKeySource,
   fields: {
     subject: Name;
@@ -317,7 +319,8 @@ async function signTbs(
   return signCertificateWith(key, new Uint8Array(AsnConvert.serialize(tbs)));
 }
 
-function distinguishedName(organization: string, commonName: string): Name {
+/** The Name `O=<organization>, CN=<commonName>` with UTF8String values. */
+export function distinguishedName(organization: string, commonName: string): Name {
   return new Name([
     new RelativeDistinguishedName([
       new AttributeTypeAndValue({

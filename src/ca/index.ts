@@ -27,3 +27,5 @@ export {
 } from './certificate-transparency.ts';
 export type { AddChainResponse, CtSubmitter, HttpCtSubmitterOptions } from './certificate-transparency.ts';
 export * from './oidc/index.ts';
+export { issueServingCertificate } from './serving-certificate.ts';
+export type { ServingCertificate, ServingCertificateOptions } from './serving-certificate.ts';

@@ -122,7 +122,7 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
-function parsePort(value: string | undefined, source: string): number {
+export function parsePort(value: string | undefined, source: string): number {
   if (value === undefined) return DEFAULT_PORT;
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
     throw new CliError(
@@ -134,7 +134,7 @@ function parsePort(value: string | undefined, source: string): number {
 }
 
 /** A whole number from a flag or variable (`[source, value]`), within [min, max]; `fallback` when unset. */
-function parseCount(
+export function parseCount(
   [source, value]: [string, string | undefined],
   { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number },
 ): number {

@@ -23,7 +23,20 @@ import {
   type SigilService,
   type UpResult,
   type UpSummary,
+  webhookHints,
 } from './up.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServerMetrics } from '../server/index.ts';
+import { readTrustConfig } from './image-trust.ts';
+import { prepareStateDir } from './state.ts';
+import { startWebhook } from './webhook-service.ts';
+import {
+  addWebhookOptions,
+  DEFAULT_WEBHOOK_PORT,
+  resolveWebhookSettings,
+  type WebhookFlags,
+} from './webhook-config.ts';
 import { CliError } from './errors.ts';
 import type { Logger } from '../core/index.ts';
 import { readVersion } from './version.ts';
@@ -77,21 +90,34 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run sigil --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
-  addServerOptions(
-    program.command('up').description('run every Sigil service in one process on the embedded defaults'),
-  ).action(async (flags: ServerFlags) => {
+  addWebhookOptions(
+    addServerOptions(
+      program
+        .command('up')
+        .description(
+          'run every Sigil service in one process on the embedded defaults (with --policies, the admission webhook too)',
+        ),
+    ),
+    { withPort: true },
+  ).action(async (flags: ServerFlags & WebhookFlags) => {
     const config = resolveServerConfig(flags, io.env);
+    const webhook = resolveWebhookSettings(flags, io.env);
     const logger = createLogger(config.logLevel);
-    await serveUntilStopped(await startAll(config, version, logger), config.json, logger, io);
+    await serveUntilStopped(
+      await startAll(config, version, logger, webhook && { ...webhook, env: io.env }),
+      config.json,
+      logger,
+      io,
+    );
   });
 
   addServerOptions(
     program
       .command('serve')
       .description(
-        `run some of Sigil's services in this process: ${SIGIL_SERVICES.join(', ')} (a CA without ctlog needs --ct-url)`,
+        `run some of Sigil's services in this process: ${SIGIL_SERVICES.join(', ')} (a CA without ctlog needs --ct-url), or the admission webhook alone: serve webhook --policies DIR --trust-config FILE`,
       )
-      .argument('<services...>', `one or more of ${SIGIL_SERVICES.join(', ')}`),
+      .argument('<services...>', `one or more of ${SIGIL_SERVICES.join(', ')}; or webhook`),
   )
     .option(
       '--ct-url <url>',
@@ -101,7 +127,15 @@ export function buildProgram(io: CliIo): Command {
       '--ct-roots <file>',
       'PEM roots a CT log accepts (env SIGIL_CT_ROOTS; default the CA root in the state folder)',
     )
-    .action(async (names: string[], flags: ServerFlags) => {
+    .option(
+      '--trust-config <file>',
+      'webhook: trust-config.json (or trusted_root.json) keyless authorities verify against',
+    )
+    .action(async (names: string[], flags: ServerFlags & WebhookFlags & { trustConfig?: string }) => {
+      if (names.includes('webhook')) {
+        await serveWebhook(names, flags, io);
+        return;
+      }
       const selected = parseServices(names);
       const config = resolveServerConfig(flags, io.env);
       const logger = createLogger(config.logLevel);
@@ -112,6 +146,11 @@ export function buildProgram(io: CliIo): Command {
         io,
       );
     });
+
+  addWebhookOptions(
+    program.commands.find((command) => command.name() === 'serve')!,
+    { withPort: false },
+  );
 
   addLogCommands(program, io);
   addCaCommands(program, io);
@@ -138,6 +177,66 @@ async function serveUntilStopped(running: UpResult, json: boolean, logger: Logge
   const signal = await io.untilStopped();
   logger.info({ signal }, 'stopping');
   await stop();
+  logger.info('stopped');
+}
+
+/** `sigil serve webhook`: the admission webhook alone, on --port (default 8443) over HTTPS. */
+async function serveWebhook(
+  names: readonly string[],
+  flags: ServerFlags & WebhookFlags & { trustConfig?: string },
+  io: CliIo,
+): Promise<void> {
+  if (names.some((name) => name !== 'webhook')) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      'services: the webhook runs alone in `sigil serve webhook`, or beside every service in `sigil up --policies DIR`',
+    );
+  }
+  const config = resolveServerConfig(
+    { ...flags, port: flags.port ?? io.env.SIGIL_PORT ?? String(DEFAULT_WEBHOOK_PORT) },
+    io.env,
+  );
+  const webhook = resolveWebhookSettings(flags, io.env);
+  if (!webhook) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      '--policies: the webhook needs a folder of ClusterImagePolicies (or SIGIL_POLICIES)',
+    );
+  }
+  const trustFile = flags.trustConfig ?? join(config.stateDir, 'trust-config.json');
+  if (flags.trustConfig === undefined && !existsSync(trustFile)) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      `--trust-config: keyless authorities need a trusted root; pass --trust-config FILE (\`sigil up\` writes ${trustFile})`,
+    );
+  }
+  const { trust } = await readTrustConfig(trustFile);
+  const logger = createLogger(config.logLevel);
+  await prepareStateDir(config.stateDir);
+  const running = await startWebhook({
+    settings: webhook.settings,
+    host: config.host,
+    port: config.port,
+    stateDir: config.stateDir,
+    trustedRoot: trust,
+    env: io.env,
+    logger,
+    metrics: createServerMetrics(),
+  });
+  const summary = {
+    url: running.url,
+    policiesDir: webhook.settings.policiesDir,
+    policies: running.policies.current().policies.length,
+    ...(running.caCertificateFile ? { caCertificateFile: running.caCertificateFile } : {}),
+  };
+  io.stdout(
+    config.json
+      ? `${JSON.stringify({ webhook: summary })}\n`
+      : `${webhookHints(summary).join('\n')}\n\nPress Ctrl-C to stop.\n`,
+  );
+  const signal = await io.untilStopped();
+  logger.info({ signal }, 'stopping');
+  await running.close();
   logger.info('stopped');
 }
 

@@ -1,5 +1,5 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { writeFile, rename } from 'node:fs/promises';
+import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/index.ts';
 import { decodePem } from '../core/index.ts';
@@ -49,6 +49,8 @@ import {
 } from './ca-service.ts';
 import { CliError } from './errors.ts';
 import { startLogServices, type RunningLogServices } from './log-service.ts';
+import { parseTrustedRoot } from '../verify/index.ts';
+import { startWebhook, type WebhookSettings } from './webhook-service.ts';
 import { prepareStateDir, readOptionFile } from './state.ts';
 
 /** One endpoint that `sigil up` started, as printed to the user. */
@@ -76,6 +78,23 @@ export interface UpSummary {
     trustConfigFile: string;
     trustedRootFile: string;
   };
+  webhook?: WebhookSummary;
+}
+
+/** The admission webhook `sigil up --policies` runs beside the other services. */
+export interface WebhookSummary {
+  url: string;
+  policiesDir: string;
+  policies: number;
+  /** The generated serving certificate's CA, for the webhook configuration's caBundle. */
+  caCertificateFile?: string;
+}
+
+/** What `sigil up --policies DIR` adds: the webhook on its own HTTPS port, trusting this deployment. */
+export interface UpWebhook {
+  settings: WebhookSettings;
+  port: number;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface UpResult extends UpSummary {
@@ -87,8 +106,13 @@ export const SIGIL_SERVICES = ['log', 'ctlog', 'ca', 'oidc'] as const;
 export type SigilService = (typeof SIGIL_SERVICES)[number];
 
 /** Starts every service Sigil has in one process on the embedded defaults (`sigil up`). */
-export function startAll(config: Readonly<ServerConfig>, version: string, logger: Logger): Promise<UpResult> {
-  return startServices(config, version, logger, SIGIL_SERVICES);
+export function startAll(
+  config: Readonly<ServerConfig>,
+  version: string,
+  logger: Logger,
+  webhook?: UpWebhook,
+): Promise<UpResult> {
+  return startServices(config, version, logger, SIGIL_SERVICES, webhook);
 }
 
 /**
@@ -103,6 +127,7 @@ export async function startServices(
   version: string,
   logger: Logger,
   selected: readonly SigilService[],
+  webhook?: UpWebhook,
 ): Promise<UpResult> {
   const runs = (service: SigilService) => selected.includes(service);
   if (runs('ca') && !runs('ctlog') && !config.ctUrl) {
@@ -256,6 +281,34 @@ export async function startServices(
         trustedRootFile,
       };
     }
+    if (webhook) {
+      if (!summary.ca) {
+        throw new CliError(
+          'CLI_OPTION_INVALID',
+          '--policies: the webhook runs with `sigil up`, beside the CA and logs it trusts; use `sigil serve webhook --trust-config FILE` on its own',
+        );
+      }
+      const running = await startWebhook({
+        settings: webhook.settings,
+        host: config.host,
+        port: webhook.port,
+        stateDir: config.stateDir,
+        trustedRoot: parseTrustedRoot(
+          JSON.parse(await readFile(summary.ca.trustedRootFile, 'utf8')) as object,
+        ),
+        env: webhook.env,
+        logger,
+        metrics,
+      });
+      closers.push(() => running.close());
+      endpoint('webhook', `${running.url}/validate`, 'admission webhook (/validate, /mutate), HTTPS');
+      summary.webhook = {
+        url: running.url,
+        policiesDir: webhook.settings.policiesDir,
+        policies: running.policies.current().policies.length,
+        ...(running.caCertificateFile ? { caCertificateFile: running.caCertificateFile } : {}),
+      };
+    }
     endpoint('health', `${server.url}/healthz`, 'liveness');
     endpoint('ready', `${server.url}/readyz`, 'readiness of every service');
     endpoint('metrics', `${server.url}/metrics`, 'Prometheus metrics');
@@ -355,10 +408,20 @@ export function formatUp(summary: UpSummary): string {
         ]
       : []),
     ...(summary.ca ? ['', ...clientHints(summary.ca)] : []),
+    ...(summary.webhook ? ['', ...webhookHints(summary.webhook)] : []),
     '',
     'Press Ctrl-C to stop.',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the webhook listens and how to try it. */
+export function webhookHints(webhook: WebhookSummary): string[] {
+  return [
+    `Admission webhook: ${webhook.url} (/validate, /mutate) enforcing ${webhook.policies} ${webhook.policies === 1 ? 'policy' : 'policies'} from ${webhook.policiesDir}`,
+    ...(webhook.caCertificateFile ? [`  serving CA (caBundle)  ${webhook.caCertificateFile}`] : []),
+    `  try it: curl --cacert ${webhook.caCertificateFile ?? 'CA.pem'} -H 'content-type: application/json' --data @review.json ${webhook.url}/validate`,
+  ];
 }
 
 /** How to point cosign, sigstore-js and sigstore-python at this deployment. */

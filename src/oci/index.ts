@@ -23,6 +23,7 @@ export { MANIFEST_ACCEPT, MEDIA_TYPES, parseManifest } from './manifest.ts';
 export { createRegistryClient } from './registry-client.ts';
 export type { ClosableRegistryClient } from './registry-client.ts';
 export type { RegistryClientOptions } from './registry-options.ts';
+export type { RegistryResponseListener } from './internal/transport.ts';
 export { referrersTag } from './referrers.ts';
 export { ANONYMOUS, anonymousCredentials, chainCredentials, staticCredentials } from './auth/credentials.ts';
 export type { CredentialSource, RegistryCredential } from './auth/credentials.ts';

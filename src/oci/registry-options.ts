@@ -1,5 +1,6 @@
 import { silentLogger, systemClock, type Clock, type Logger } from '../core/index.ts';
 import { anonymousCredentials, type CredentialSource } from './auth/credentials.ts';
+import type { RegistryResponseListener } from './internal/transport.ts';
 
 /** How `createRegistryClient` talks to registries. Every field is optional; units and defaults below. */
 export interface RegistryClientOptions {
@@ -43,6 +44,8 @@ export interface RegistryClientOptions {
   /** Decides bearer-token expiry. Default the system clock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Told of every HTTP attempt's status (or `error`), e.g. for request metrics. Default none. */
+  readonly onResponse?: RegistryResponseListener;
 }
 
 export interface ResolvedRegistryClientOptions {
@@ -63,6 +66,7 @@ export interface ResolvedRegistryClientOptions {
   readonly userAgent: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly onResponse?: RegistryResponseListener;
 }
 
 /** Resolves defaults once and freezes the result. Misuse throws TypeError naming the option. */
@@ -96,6 +100,7 @@ export function resolveRegistryClientOptions(
     userAgent: options.userAgent ?? 'sigil',
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger,
+    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
   };
   if (resolved.retryMaxDelayMs < resolved.retryBaseDelayMs) {
     throw new TypeError(

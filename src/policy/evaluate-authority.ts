@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { assertNever, describeError, isSigilError } from '../core/index.ts';
 import {
   verifyCosignAttestation,
@@ -12,7 +13,14 @@ import {
   evaluateCelPolicy,
   type CelPolicy,
 } from './cel-policy.ts';
-import type { Authority, Identity, PolicyDefinition, StringMatcher } from './cluster-image-policy.types.ts';
+import type {
+  Authority,
+  Identity,
+  PolicyDefinition,
+  SecretKeySource,
+  StringMatcher,
+} from './cluster-image-policy.types.ts';
+import { PolicyError } from './errors.ts';
 import type { AuthorityDecision, AuthorityReasonCode } from './policy-decision.ts';
 import { unsupportedPolicyType } from './policy-type.ts';
 
@@ -69,7 +77,10 @@ export interface AuthorityContext {
   /** `sha256:…` of the image. */
   readonly imageDigest: string;
   readonly evidence: () => Promise<ImageEvidence>;
+  /** Throws (see trustFor) when the authority's trust material is missing or unsupported. */
   readonly verifier: () => Verifier;
+  /** The public keys of a `key.secretRef` authority; any one verifying passes. */
+  readonly secretKeys?: (source: SecretKeySource) => readonly KeyObject[];
 }
 
 export interface AuthorityOutcome {
@@ -105,12 +116,18 @@ export async function evaluateAuthority(context: AuthorityContext): Promise<Auth
       `disallowed by static policy${verifier.message ? `: ${verifier.message}` : ''}`,
     );
   }
-  const signer = signerOf(authority, context.field);
+  const signer = signerOf(authority, context);
   if ('reason' in signer) return fail(signer.reason, signer.message);
-  let evidence: ImageEvidence;
   let trust: Verifier;
   try {
     trust = context.verifier();
+  } catch (error) {
+    if (error instanceof PolicyError && error.code === 'POLICY_UNSUPPORTED')
+      return fail('UNSUPPORTED', error.message);
+    return fail('TRUST_UNAVAILABLE', error instanceof PolicyError ? error.message : reasonOf(error));
+  }
+  let evidence: ImageEvidence;
+  try {
     evidence = await context.evidence();
   } catch (error) {
     return fail('EVIDENCE_UNAVAILABLE', reasonOf(error));
@@ -190,38 +207,54 @@ export async function evaluateAuthority(context: AuthorityContext): Promise<Auth
 }
 
 interface Signer {
-  readonly policy: SignerPolicy;
+  /** Tried in order on each signature; the first that verifies counts (upstream `valid` over PublicKeys). */
+  readonly policies: readonly SignerPolicy[];
   /** Keyless: checked here rather than by the verifier, so the identities seen can be reported. */
   readonly identities?: readonly Identity[];
 }
 
 function signerOf(
   authority: Authority,
-  field: string,
+  context: AuthorityContext,
 ): Signer | { reason: AuthorityReasonCode; message: string } {
+  const { field } = context;
   const verifier = authority.verifier;
   switch (verifier.kind) {
     case 'key': {
       const key = verifier.key;
       switch (key.kind) {
         case 'data':
-          return { policy: { kind: 'publicKey', key: key.publicKey } };
+          return { policies: [{ kind: 'publicKey', key: key.publicKey }] };
         case 'kms':
           return {
             reason: 'UNSUPPORTED',
             message: `${field}.key.kms: ${key.provider} keys are not supported here (${key.uri}); use key.data with the public key`,
           };
-        case 'secretRef':
-          return {
-            reason: 'UNSUPPORTED',
-            message: `${field}.key.secretRef: keys in Secrets (${key.name}) are not supported here; use key.data with the public key`,
-          };
+        case 'secretRef': {
+          const secret = key.namespace ? `${key.namespace}/${key.name}` : key.name;
+          let keys: readonly KeyObject[];
+          try {
+            keys = context.secretKeys?.(key) ?? [];
+          } catch (error) {
+            return {
+              reason: 'TRUST_UNAVAILABLE',
+              message: `${field}.key.secretRef: Secret ${secret}: ${reasonOf(error)}`,
+            };
+          }
+          if (keys.length === 0) {
+            return {
+              reason: 'TRUST_UNAVAILABLE',
+              message: `${field}.key.secretRef: expected public keys in Secret ${secret}, received none`,
+            };
+          }
+          return { policies: keys.map((publicKey) => ({ kind: 'publicKey', key: publicKey })) };
+        }
         default:
           return assertNever(key, 'key source');
       }
     }
     case 'keyless':
-      return { policy: { kind: 'anyCertificateIdentityUnsafe' }, identities: verifier.identities };
+      return { policies: [{ kind: 'anyCertificateIdentityUnsafe' }], identities: verifier.identities };
     case 'static':
       throw new TypeError('static authorities have no signer');
     default:
@@ -257,12 +290,18 @@ function collectVerified(
     if (checked.matched === false) identitiesSeen.push(checked.identity);
     else verified.push({ ...checked.fields, ...(predicateType ? { predicateType, statement } : {}) });
   };
-  const attempt = (run: () => void) => {
-    try {
-      run();
-    } catch (error) {
-      failures.push(reasonOf(error));
+  /** Runs `run` with each signer policy until one verifies; records the first failure when none does. */
+  const attempt = (run: (policy: SignerPolicy) => void) => {
+    let first: unknown;
+    for (const policy of signer.policies) {
+      try {
+        run(policy);
+        return;
+      } catch (error) {
+        first ??= error;
+      }
     }
+    failures.push(reasonOf(first));
   };
   const [algorithm, hex] = imageDigest.split(':') as ['sha256', string];
   const artifact = { kind: 'digest' as const, algorithm, digest: Buffer.from(hex, 'hex') };
@@ -273,12 +312,12 @@ function collectVerified(
         annotations: layer.annotations,
         ...(layer.descriptor ? { digest: layer.descriptor.digest } : {}),
       };
-      attempt(() => {
+      attempt((policy) => {
         if (!attesting) {
-          accept(verifyCosignSignature(verifier, cosignLayer, { imageDigest, signer: signer.policy }));
+          accept(verifyCosignSignature(verifier, cosignLayer, { imageDigest, signer: policy }));
           return;
         }
-        const result = verifyCosignAttestation(verifier, cosignLayer, { imageDigest, signer: signer.policy });
+        const result = verifyCosignAttestation(verifier, cosignLayer, { imageDigest, signer: policy });
         accept(result, result.predicateType, result.statement);
       });
     }
@@ -286,8 +325,8 @@ function collectVerified(
     for (const bundle of evidence.bundles) {
       const annotated = bundle.annotations[BUNDLE_PREDICATE_TYPE_ANNOTATION];
       if (!attesting && annotated !== undefined && annotated !== COSIGN_SIGN_PREDICATE_TYPE) continue;
-      attempt(() => {
-        const result = verifier.verify(bundle.bundle, { artifact, signer: signer.policy });
+      attempt((policy) => {
+        const result = verifier.verify(bundle.bundle, { artifact, signer: policy });
         const predicateType = (result.statement as { predicateType?: unknown } | undefined)?.predicateType;
         if (!attesting) {
           // A message signature over the manifest, or cosign v3's DSSE "sign" statement, signs the image.

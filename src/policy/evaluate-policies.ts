@@ -1,25 +1,42 @@
-import { VerificationError, Verifier, type TrustMaterial, type VerifierOptions } from '../verify/index.ts';
+import type { KeyObject } from 'node:crypto';
+import type { Verifier } from '../verify/index.ts';
 import { POLICY_RESULT_VARIABLES, evaluateCelPolicy } from './cel-policy.ts';
-import type { Authority, ClusterImagePolicy } from './cluster-image-policy.types.ts';
+import type { Authority, ClusterImagePolicy, SecretKeySource } from './cluster-image-policy.types.ts';
 import {
   compilePolicyDefinition,
   evaluateAuthority,
   type AuthorityMatch,
+  type AuthorityOutcome,
   type EvidenceSource,
   type ImageEvidence,
 } from './evaluate-authority.ts';
 import { PolicyError } from './errors.ts';
-import { compileImageGlob } from './image-glob.ts';
 import type { DecisionOutcome, ImageDecision, PolicyDecision } from './policy-decision.ts';
+import { policiesFor, type AdmittedResource } from './resource-match.ts';
 
 /**
  * Which ClusterImagePolicies apply to an image and whether it is admitted, as upstream
- * policy-controller decides (`pkg/webhook/validator.go`): every policy whose `spec.images` globs match
- * applies and all of them must pass (AND); within a policy one passing authority is enough (OR), and
- * the CIP-level `policy` then runs over the authorities that passed. A failing policy in `mode: warn`
- * warns instead of denying. With no matching policy the image is denied unless `noMatch` says allow
- * (upstream's `no-match-policy`, default deny).
+ * policy-controller decides (`pkg/webhook/validator.go`): every policy whose `spec.images` globs (and
+ * `spec.match`, given the resource) match applies and all of them must pass (AND); within a policy one
+ * passing authority is enough (OR), and the CIP-level `policy` then runs over the authorities that
+ * passed. A failing policy in `mode: warn` warns instead of denying. With no matching policy the image
+ * is denied unless `noMatch` says allow (upstream's `no-match-policy`, default deny).
  */
+
+/** Names one authority's evaluation of one image digest, for a cache (see `memoize`). */
+export interface AuthorityCacheKey {
+  /** `metadata.uid` (else name), plus `@resourceVersion` when the policy has one. */
+  readonly policy: string;
+  /** `INDEX:NAME`, e.g. `0:authority-0`. */
+  readonly authority: string;
+  /** `sha256:…` of the image. */
+  readonly digest: string;
+}
+
+/** One string for an AuthorityCacheKey; distinct keys give distinct strings. */
+export function authorityCacheKeyString(key: AuthorityCacheKey): string {
+  return JSON.stringify([key.policy, key.authority, key.digest]);
+}
 
 export interface EvaluateImageInput {
   /** The image by digest: `registry/repository[:tag]@sha256:…`. */
@@ -30,15 +47,36 @@ export interface EvaluateImageInput {
    * authority's `source`; called at most once per distinct source, only for authorities that need it.
    */
   readonly evidence: (source: EvidenceSource | undefined) => Promise<ImageEvidence>;
-  /** The verifier for an authority (see {@link verifiersFor}); a throw fails only that authority. */
+  /** The verifier for an authority (see trustFor); a throw fails only that authority. */
   readonly trust: (authority: Authority) => Verifier;
   /** Default 'deny'. */
   readonly noMatch?: 'deny' | 'allow';
+  /**
+   * The resource the image is admitted in. With it, `spec.match` narrows the policies and the CIP-level
+   * policy sees `spec`/`metadata`/`typemeta` as its `include*` flags say. Default: none (`match` ignored).
+   */
+  readonly resource?: AdmittedResource;
+  /**
+   * The public keys of a `key.secretRef` Secret (upstream inlines the one data entry of the Secret,
+   * which may hold several PEM keys; any one verifying passes). Default: none, which fails such
+   * authorities with TRUST_UNAVAILABLE naming the Secret.
+   */
+  readonly secretKeys?: (source: SecretKeySource) => readonly KeyObject[];
+  /**
+   * Wraps the evaluation of every authority that is not `static`, so a caller can cache results and
+   * merge concurrent evaluations. MUST resolve to what `evaluate` resolves to, or an earlier result
+   * for the same key. Default: evaluate every time.
+   */
+  readonly memoize?: (
+    key: AuthorityCacheKey,
+    evaluate: () => Promise<AuthorityOutcome>,
+  ) => Promise<AuthorityOutcome>;
 }
 
 /**
- * Evaluates the policies that match `input.image`. MUST NOT reject for a failing signature or policy
- * (those are decisions); throws PolicyError POLICY_IMAGE_INVALID for an image without a digest.
+ * Evaluates the policies that apply to `input.image` (see policiesFor). MUST NOT reject for a failing
+ * signature or policy (those are decisions); throws PolicyError POLICY_IMAGE_INVALID for an image
+ * without a digest.
  */
 export async function evaluateImage(input: EvaluateImageInput): Promise<ImageDecision> {
   const digest = /@((?:sha256|sha384|sha512):[0-9a-f]+)$/.exec(input.image)?.[1];
@@ -48,9 +86,7 @@ export async function evaluateImage(input: EvaluateImageInput): Promise<ImageDec
       `image: expected a reference by digest (NAME@sha256:…), received ${JSON.stringify(input.image)}`,
     );
   }
-  const matching = input.policies.filter((policy) =>
-    policy.images.some((pattern) => compileImageGlob(pattern.glob).matches(input.image)),
-  );
+  const matching = policiesFor(input.image, input.policies, input.resource);
   if (matching.length === 0) {
     const outcome = (input.noMatch ?? 'deny') === 'deny' ? 'denied' : 'allowed';
     return { image: input.image, outcome, policies: [], noMatchingPolicy: true };
@@ -67,7 +103,7 @@ export async function evaluateImage(input: EvaluateImageInput): Promise<ImageDec
     return found;
   };
   const policies = await Promise.all(
-    matching.map((policy) => evaluatePolicy(policy, digest, evidenceFor, input.trust)),
+    matching.map((policy) => evaluatePolicy(policy, digest, evidenceFor, input)),
   );
   const outcome: DecisionOutcome = policies.some((policy) => policy.outcome === 'failed')
     ? 'denied'
@@ -81,18 +117,24 @@ async function evaluatePolicy(
   policy: ClusterImagePolicy,
   digest: string,
   evidenceFor: (authority: Authority) => () => Promise<ImageEvidence>,
-  trust: (authority: Authority) => Verifier,
+  input: EvaluateImageInput,
 ): Promise<PolicyDecision> {
+  const { metadata } = policy;
+  const policyKey = `${metadata.uid ?? metadata.name}${metadata.resourceVersion !== undefined ? `@${metadata.resourceVersion}` : ''}`;
   const outcomes = await Promise.all(
-    policy.authorities.map((authority, index) =>
-      evaluateAuthority({
-        authority,
-        field: `spec.authorities[${index}]`,
-        imageDigest: digest,
-        evidence: evidenceFor(authority),
-        verifier: () => trust(authority),
-      }),
-    ),
+    policy.authorities.map((authority, index) => {
+      const evaluate = () =>
+        evaluateAuthority({
+          authority,
+          field: `spec.authorities[${index}]`,
+          imageDigest: digest,
+          evidence: evidenceFor(authority),
+          verifier: () => input.trust(authority),
+          ...(input.secretKeys ? { secretKeys: input.secretKeys } : {}),
+        });
+      if (!input.memoize || authority.verifier.kind === 'static') return evaluate();
+      return input.memoize({ policy: policyKey, authority: `${index}:${authority.name}`, digest }, evaluate);
+    }),
   );
   const authorities = outcomes.map((outcome) => outcome.decision);
   const failed = policy.mode === 'warn' ? ('warned' as const) : ('failed' as const);
@@ -108,13 +150,10 @@ async function evaluatePolicy(
     const compiled = compilePolicyDefinition(policy.policy, 'spec.policy', POLICY_RESULT_VARIABLES);
     if ('reason' in compiled)
       return { ...base, outcome: failed, reason: { code: compiled.reason, message: compiled.message } };
-    // spec, metadata and typemeta come from the admitted resource, which `sigil policy test` has none of.
     const result = evaluateCelPolicy(compiled, {
       authorityMatches: matches,
       config: {},
-      spec: {},
-      metadata: {},
-      typemeta: {},
+      ...resourceFields(policy.policy, input.resource),
     });
     if (!result.passed) {
       return {
@@ -127,6 +166,35 @@ async function evaluatePolicy(
   return { ...base, outcome: 'passed' };
 }
 
+/**
+ * `spec`, `metadata` and `typemeta` of upstream's PolicyResult: the admitted object's, each only when
+ * the policy's `includeSpec`/`includeObjectMeta`/`includeTypeMeta` asks for it, `{}` otherwise (and
+ * always for `sigil policy test`, which has no resource). Upstream leaves `typemeta` out for Pods;
+ * Sigil gives it for every kind.
+ */
+function resourceFields(
+  definition: NonNullable<ClusterImagePolicy['policy']>,
+  resource: AdmittedResource | undefined,
+): { spec: unknown; metadata: unknown; typemeta: unknown } {
+  const object = isRecord(resource?.object) ? resource.object : {};
+  const field = (name: string) => (isRecord(object[name]) ? object[name] : {});
+  const typemeta = resource
+    ? {
+        apiVersion: resource.group ? `${resource.group}/${resource.version}` : resource.version,
+        kind: resource.kind,
+      }
+    : {};
+  return {
+    spec: definition.includeSpec ? field('spec') : {},
+    metadata: definition.includeObjectMeta ? field('metadata') : {},
+    typemeta: definition.includeTypeMeta ? typemeta : {},
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** `source[0]` of an authority as the evidence callback takes it, or undefined for the image's own repository. */
 function sourceOf(authority: Authority): EvidenceSource | undefined {
   const source = authority.sources[0];
@@ -134,57 +202,5 @@ function sourceOf(authority: Authority): EvidenceSource | undefined {
   return {
     ...(source.oci !== undefined ? { signatureRepository: source.oci } : {}),
     ...(source.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
-  };
-}
-
-/**
- * The verifier options upstream's `checkOptsFromAuthority` amounts to: a `key` authority without
- * `ctlog`, and any authority with `rfc3161timestamp`, ignores the transparency log; a keyless authority
- * with `insecureIgnoreSCT` accepts certificates without SCTs.
- */
-export function verifierOptionsFor(authority: Authority): VerifierOptions {
-  const options: VerifierOptions = {};
-  if ((authority.verifier.kind === 'key' && authority.ctlog === undefined) || authority.rfc3161timestamp) {
-    options.skipTransparencyLogUnsafe = true;
-  }
-  if (authority.verifier.kind === 'keyless' && authority.verifier.insecureIgnoreSCT) {
-    options.skipCertificateTransparencyUnsafe = true;
-  }
-  return options;
-}
-
-/**
- * A `trust` callback for evaluateImage over one trusted root: one Verifier per set of options. Throws
- * (failing the authority) VerificationError VERIFY_OPTIONS_INVALID for what needs other trust material:
- * keyless `ca-cert` and any `trustRootRef`.
- */
-export function verifiersFor(trust: TrustMaterial): (authority: Authority) => Verifier {
-  const verifiers = new Map<string, Verifier>();
-  return (authority) => {
-    const verifier = authority.verifier;
-    if (verifier.kind === 'keyless' && verifier.certificateAuthority.kind === 'ca-cert') {
-      throw new VerificationError(
-        'VERIFY_OPTIONS_INVALID',
-        'keyless.ca-cert: certificate authorities other than the trusted root are not supported here',
-      );
-    }
-    const reference =
-      (verifier.kind === 'keyless' ? verifier.trustRootRef : undefined) ??
-      authority.ctlog?.trustRootRef ??
-      authority.rfc3161timestamp?.trustRootRef;
-    if (reference !== undefined) {
-      throw new VerificationError(
-        'VERIFY_OPTIONS_INVALID',
-        `trustRootRef ${reference}: TrustRoots are not supported here; the trusted root given is used for every authority without one`,
-      );
-    }
-    const options = verifierOptionsFor(authority);
-    const key = JSON.stringify(options);
-    let found = verifiers.get(key);
-    if (!found) {
-      found = new Verifier(trust, options);
-      verifiers.set(key, found);
-    }
-    return found;
   };
 }

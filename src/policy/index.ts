@@ -74,16 +74,21 @@ export {
 export type { PredicateTypeShortName } from './predicate-types.ts';
 export { KNOWN_POLICY_TYPES, unsupportedPolicyType } from './policy-type.ts';
 export type { PolicyLanguage } from './policy-type.ts';
-export { evaluateImage, verifierOptionsFor, verifiersFor } from './evaluate-policies.ts';
-export type { EvaluateImageInput } from './evaluate-policies.ts';
+export { authorityCacheKeyString, evaluateImage } from './evaluate-policies.ts';
+export type { AuthorityCacheKey, EvaluateImageInput } from './evaluate-policies.ts';
+export { matchesLabelSelector, matchesResource, policiesFor } from './resource-match.ts';
+export type { AdmittedResource } from './resource-match.ts';
+export { compileTrustRoot, trustFor, verifierOptionsFor, verifiersFor } from './trust-root-material.ts';
+export type { AuthorityTrust, TrustOptions } from './trust-root-material.ts';
 export type {
   AuthorityMatch,
+  AuthorityOutcome,
   EvidenceBundle,
   EvidenceLayer,
   EvidenceSource,
   ImageEvidence,
 } from './evaluate-authority.ts';
-export { formatDecision } from './policy-decision.ts';
+export { formatDecision, timedOutDecision } from './policy-decision.ts';
 export type {
   AuthorityDecision,
   AuthorityReasonCode,

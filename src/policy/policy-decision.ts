@@ -1,4 +1,4 @@
-import type { PolicyMode } from './cluster-image-policy.types.ts';
+import type { ClusterImagePolicy, PolicyMode } from './cluster-image-policy.types.ts';
 
 /**
  * What `evaluateImage` decided, as plain data (JSON.stringify gives `--json` output): per image, per
@@ -32,8 +32,15 @@ export type AuthorityReasonCode =
   | 'UNSUPPORTED'
   /** A policy that cannot run as written (a CEL expression that does not compile). */
   | 'POLICY_INVALID'
-  /** The signatures could not be fetched, or trust material could not be set up. */
-  | 'EVIDENCE_UNAVAILABLE';
+  /** The signatures could not be fetched. */
+  | 'EVIDENCE_UNAVAILABLE'
+  /**
+   * The keys or trust material the authority names are not there: a `key.secretRef` or
+   * `ca-cert.secretRef` Secret without keys, an unknown `trustRootRef`, a TrustRoot that does not compile.
+   */
+  | 'TRUST_UNAVAILABLE'
+  /** Verification did not finish within the admission deadline (see timedOutDecision). */
+  | 'TIMED_OUT';
 
 export interface AuthorityDecision {
   readonly name: string;
@@ -80,6 +87,32 @@ export function formatDecision(decision: ImageDecision): string {
   }
   const verb = decision.outcome === 'denied' ? 'denied' : 'allowed with warnings';
   return `${image} ${verb} by ${failing.map(describePolicy).join('; ')}`;
+}
+
+/**
+ * The decision for an image whose verification did not finish in time: each policy given failed (or,
+ * in warn mode, warned) with reason TIMED_OUT and `message`, by default
+ * `timed out verifying IMAGE against POLICY`. With no policies the image is denied: nothing vouched
+ * for it.
+ */
+export function timedOutDecision(
+  image: string,
+  policies: readonly ClusterImagePolicy[],
+  message?: string,
+): ImageDecision {
+  const decisions: PolicyDecision[] = policies.map((policy) => ({
+    name: policy.metadata.name,
+    mode: policy.mode,
+    outcome: policy.mode === 'warn' ? 'warned' : 'failed',
+    reason: {
+      code: 'TIMED_OUT',
+      message: message ?? `timed out verifying ${image} against ${policy.metadata.name}`,
+    },
+    authorities: [],
+  }));
+  const outcome: DecisionOutcome =
+    decisions.length === 0 || decisions.some((policy) => policy.outcome === 'failed') ? 'denied' : 'warned';
+  return { image, outcome, policies: decisions };
 }
 
 function describePolicy(policy: PolicyDecision): string {

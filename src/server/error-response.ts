@@ -63,6 +63,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CA_ISSUER_INVALID: 502,
   // The CA's own issuer configuration; not the caller's fault.
   CA_CONFIG_INVALID: 500,
+  // The server's own TLS certificate or key files (raised at start); never the caller's fault.
+  SERVER_TLS_INVALID: 500,
   // A certificate chain the CT log refuses is a bad request, whatever its suffix says (RFC 6962 §4).
   CT_CHAIN_EMPTY: 400,
   CT_CHAIN_TOO_LONG: 400,

@@ -87,7 +87,7 @@ function serve(
     fail(
       new ServerError(
         'SERVER_OVERLOADED',
-        `more than ${route.maxConcurrent} writes in progress; retry shortly`,
+        `more than ${route.maxConcurrent} requests to ${route.path} in progress; retry shortly`,
       ),
     );
     return;

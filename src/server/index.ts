@@ -28,3 +28,5 @@ export { registerCaMetrics } from './ca-metrics.ts';
 export { createTrustConfigRouter } from './trust-config-routes.ts';
 export { createDevOidcRouter } from './dev-oidc-routes.ts';
 export type { DevOidcRoutesOptions, DevTokenIssuer } from './dev-oidc-routes.ts';
+export { registerWebhookMetrics, webhookRoutes } from './webhook-routes.ts';
+export type { ListenTlsOptions } from './listen.ts';

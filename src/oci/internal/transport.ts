@@ -18,7 +18,15 @@ export interface TransportSettings {
   readonly retryMaxDelayMs: number;
   readonly userAgent: string;
   readonly tlsCertificateAuthorities: readonly string[];
+  readonly onResponse?: RegistryResponseListener;
 }
+
+/** Told of every attempt: the status a registry answered, or `error` when none came (metrics). */
+export type RegistryResponseListener = (outcome: {
+  readonly host: string;
+  readonly method: string;
+  readonly status: number | 'error';
+}) => void;
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT';
@@ -72,6 +80,7 @@ export class Transport {
           ...(request.body === undefined ? {} : { body: request.body }),
         });
       } catch (cause) {
+        this.#settings.onResponse?.({ host: request.url.host, method: request.method, status: 'error' });
         if (attempt < retries) {
           await sleep(this.#backoff(attempt, undefined));
           continue;
@@ -82,6 +91,11 @@ export class Transport {
           { cause },
         );
       }
+      this.#settings.onResponse?.({
+        host: request.url.host,
+        method: request.method,
+        status: response.statusCode,
+      });
       if (RETRYABLE_STATUS(response.statusCode) && attempt < retries) {
         await discard(response.body);
         await sleep(this.#backoff(attempt, header(response.headers, 'retry-after')));

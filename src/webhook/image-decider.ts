@@ -1,0 +1,176 @@
+import { describeError, isSigilError } from '../core/index.ts';
+import {
+  parseImageReference,
+  withDigest,
+  type ArtifactCache,
+  type ImageReference,
+  type RegistryClient,
+} from '../oci/index.ts';
+import {
+  authorityCacheKeyString,
+  evaluateImage,
+  policiesFor,
+  timedOutDecision,
+  type AdmittedResource,
+  type Authority,
+  type AuthorityOutcome,
+  type ClusterImagePolicy,
+  type ImageDecision,
+  type SecretKeySource,
+} from '../policy/index.ts';
+import type { Verifier } from '../verify/index.ts';
+import type { KeyObject } from 'node:crypto';
+import type { ResultCache } from './result-cache.ts';
+import type { WebhookMetrics } from './webhook-metrics.ts';
+
+/**
+ * One image of a review, decided: its tag resolved to a digest (cached briefly, merged when
+ * concurrent), then every applicable ClusterImagePolicy evaluated with each authority's verdict
+ * taken from the verification cache or computed once for all concurrent reviews. A review's deadline
+ * turns whatever has not finished into "timed out verifying IMAGE against POLICY".
+ */
+
+/** What one snapshot of the policies gives every review until it changes. */
+export interface PolicyContext {
+  readonly generation: number;
+  readonly policies: readonly ClusterImagePolicy[];
+  readonly trust: (authority: Authority) => Verifier;
+  readonly secretKeys: (source: SecretKeySource) => readonly KeyObject[];
+}
+
+/** What the review gives: the admitted resource, its registry client, and when time runs out. */
+export interface ReviewContext {
+  readonly resource: AdmittedResource;
+  readonly client: RegistryClient;
+  /** Names the client's credentials: cached results are kept per credential set. */
+  readonly clientKey: string;
+  /** Settles when the review's deadline passes. */
+  readonly deadline: Promise<'deadline'>;
+}
+
+export interface ImageDeciderOptions {
+  readonly noMatch: 'deny' | 'allow';
+  readonly verifications: ResultCache<AuthorityOutcome>;
+  readonly tags: ResultCache<string>;
+  readonly artifacts: ArtifactCache;
+  readonly metrics: WebhookMetrics;
+}
+
+export interface DecidedImage {
+  /** As written in the object. */
+  readonly image: string;
+  /** `sha256:…` when known (written, or resolved from the tag). */
+  readonly digest?: string;
+  readonly decision: ImageDecision;
+}
+
+export class ImageDecider {
+  readonly #options: ImageDeciderOptions;
+
+  constructor(options: ImageDeciderOptions) {
+    this.#options = options;
+  }
+
+  /** The digest of `image` as written (a tag is resolved in the registry); throws OciError when it cannot be. */
+  resolve(image: string, review: Pick<ReviewContext, 'client' | 'clientKey'>): Promise<string> {
+    const reference = parseImageReference(image);
+    if (reference.digest !== undefined) return Promise.resolve(reference.digest);
+    const { value, lookup } = this.#options.tags.get(`${review.clientKey}|${reference.canonical}`, () =>
+      review.client.resolveDigest(reference),
+    );
+    this.#options.metrics.cacheLookup('tag', lookup);
+    return value;
+  }
+
+  /** Decides `image`; never rejects: every failure is a decision with its reason. */
+  async decide(image: string, policies: PolicyContext, review: ReviewContext): Promise<DecidedImage> {
+    let reference: ImageReference;
+    try {
+      reference = parseImageReference(image);
+    } catch (error) {
+      return {
+        image,
+        decision: this.#failure(image, policies, review, `invalid reference: ${reasonOf(error)}`),
+      };
+    }
+    const work = this.#decideReference(image, reference, policies, review);
+    const outcome = await Promise.race([work, review.deadline]);
+    if (outcome !== 'deadline') return outcome;
+    const applicable = policiesFor(image, policies.policies, review.resource);
+    return { image, decision: timedOutDecision(image, applicable) };
+  }
+
+  async #decideReference(
+    image: string,
+    reference: ImageReference,
+    policies: PolicyContext,
+    review: ReviewContext,
+  ): Promise<DecidedImage> {
+    let digest: string;
+    try {
+      digest = await this.resolve(image, review);
+    } catch (error) {
+      const message = `cannot resolve ${image} to a digest: ${reasonOf(error)}`;
+      return { image, decision: this.#failure(image, policies, review, message) };
+    }
+    const pinned = withDigest(reference, digest);
+    const decision = await evaluateImage({
+      image: reference.digest !== undefined ? image : `${image}@${digest}`,
+      policies: policies.policies,
+      resource: review.resource,
+      noMatch: this.#options.noMatch,
+      trust: policies.trust,
+      secretKeys: policies.secretKeys,
+      evidence: (source) =>
+        this.#options.artifacts.get(review.client, pinned, {
+          ...(source?.signatureRepository
+            ? { signatureRepository: parseImageReference(source.signatureRepository) }
+            : {}),
+          ...(source?.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
+        }),
+      memoize: (key, evaluate) => {
+        const cacheKey = `${policies.generation}|${review.clientKey}|${authorityCacheKeyString(key)}`;
+        const { value, lookup } = this.#options.verifications.get(cacheKey, () => this.#timed(evaluate));
+        this.#options.metrics.cacheLookup('verification', lookup);
+        return value;
+      },
+    });
+    return { image, digest, decision };
+  }
+
+  async #timed(evaluate: () => Promise<AuthorityOutcome>): Promise<AuthorityOutcome> {
+    const started = performance.now();
+    const outcome = await evaluate();
+    this.#options.metrics.verification((performance.now() - started) / 1000, outcome.decision.outcome);
+    return outcome;
+  }
+
+  /**
+   * A decision for an image that could not be evaluated: denied by every applicable policy (warned by
+   * those in warn mode) with `message`; with no applicable policy, what `noMatch` says.
+   */
+  #failure(image: string, policies: PolicyContext, review: ReviewContext, message: string): ImageDecision {
+    const applicable = policiesFor(image, policies.policies, review.resource);
+    if (applicable.length === 0) {
+      return {
+        image,
+        outcome: this.#options.noMatch === 'allow' ? 'allowed' : 'denied',
+        policies: [],
+        noMatchingPolicy: true,
+      };
+    }
+    const policyDecisions = applicable.map((policy) => ({
+      name: policy.metadata.name,
+      mode: policy.mode,
+      outcome: policy.mode === 'warn' ? ('warned' as const) : ('failed' as const),
+      reason: { code: 'EVIDENCE_UNAVAILABLE' as const, message },
+      authorities: [],
+    }));
+    const denied = policyDecisions.some((policy) => policy.outcome === 'failed');
+    return { image, outcome: denied ? 'denied' : 'warned', policies: policyDecisions };
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return isSigilError(error) ? `${error.code}: ${error.message}` : describeError(error);
+}
