@@ -56,6 +56,8 @@ export interface ImageEvidence {
 export interface EvidenceSource {
   readonly signatureRepository?: string;
   readonly tagPrefix?: string;
+  /** `source[0].signaturePullSecrets`: Secret names in the admitted resource's namespace. */
+  readonly signaturePullSecrets?: readonly string[];
 }
 
 /** What a passing authority contributes to the CIP-level policy input (upstream PolicyResult). */

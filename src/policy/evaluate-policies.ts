@@ -198,9 +198,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** `source[0]` of an authority as the evidence callback takes it, or undefined for the image's own repository. */
 function sourceOf(authority: Authority): EvidenceSource | undefined {
   const source = authority.sources[0];
-  if (!source || (source.oci === undefined && source.tagPrefix === undefined)) return undefined;
+  if (
+    !source ||
+    (source.oci === undefined && source.tagPrefix === undefined && source.signaturePullSecrets.length === 0)
+  ) {
+    return undefined;
+  }
   return {
     ...(source.oci !== undefined ? { signatureRepository: source.oci } : {}),
     ...(source.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
+    ...(source.signaturePullSecrets.length > 0 ? { signaturePullSecrets: source.signaturePullSecrets } : {}),
   };
 }

@@ -194,6 +194,13 @@ class Handler implements AdmissionHandler {
         resource: admittedResource(request, workload),
         client,
         clientKey: key,
+        signatureClient: (secretNames) =>
+          this.#options.registry.clientFor(snapshot, {
+            namespace: workload.namespace,
+            serviceAccountName: workload.serviceAccountName,
+            secretNames,
+            includeServiceAccount: false,
+          }),
         deadline,
       });
     } finally {
@@ -301,6 +308,11 @@ class Handler implements AdmissionHandler {
     this.#context = {
       generation: snapshot.generation,
       policies: snapshot.policies,
+      namespacedSecrets: snapshot.policies.some((policy) =>
+        policy.authorities.some((authority) =>
+          authority.sources.some((each) => each.signaturePullSecrets.length > 0),
+        ),
+      ),
       trust: trustFor({
         trustedRoot: this.#options.trustedRoot,
         trustRoots: snapshot.trustRoots,

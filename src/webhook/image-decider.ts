@@ -36,6 +36,8 @@ export interface PolicyContext {
   readonly policies: readonly ClusterImagePolicy[];
   readonly trust: (authority: Authority) => Verifier;
   readonly secretKeys: (source: SecretKeySource) => readonly KeyObject[];
+  /** Whether any authority names `signaturePullSecrets` (cached verdicts are then kept per namespace). */
+  readonly namespacedSecrets: boolean;
 }
 
 /** What the review gives: the admitted resource, its registry client, and when time runs out. */
@@ -44,6 +46,8 @@ export interface ReviewContext {
   readonly client: RegistryClient;
   /** Names the client's credentials: cached results are kept per credential set. */
   readonly clientKey: string;
+  /** A client with an authority's `signaturePullSecrets` (in the resource's namespace) instead. */
+  readonly signatureClient: (secretNames: readonly string[]) => { client: RegistryClient; key: string };
   /** Settles when the review's deadline passes. */
   readonly deadline: Promise<'deadline'>;
 }
@@ -122,14 +126,22 @@ export class ImageDecider {
       trust: policies.trust,
       secretKeys: policies.secretKeys,
       evidence: (source) =>
-        this.#options.artifacts.get(review.client, pinned, {
-          ...(source?.signatureRepository
-            ? { signatureRepository: parseImageReference(source.signatureRepository) }
-            : {}),
-          ...(source?.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
-        }),
+        this.#options.artifacts.get(
+          source?.signaturePullSecrets
+            ? review.signatureClient(source.signaturePullSecrets).client
+            : review.client,
+          pinned,
+          {
+            ...(source?.signatureRepository
+              ? { signatureRepository: parseImageReference(source.signatureRepository) }
+              : {}),
+            ...(source?.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
+          },
+        ),
       memoize: (key, evaluate) => {
-        const cacheKey = `${policies.generation}|${review.clientKey}|${authorityCacheKeyString(key)}`;
+        // With signaturePullSecrets, what an authority sees depends on the namespace's Secrets too.
+        const namespace = policies.namespacedSecrets ? (review.resource.namespace ?? '') : '';
+        const cacheKey = `${policies.generation}|${review.clientKey}|${namespace}|${authorityCacheKeyString(key)}`;
         const { value, lookup } = this.#options.verifications.get(cacheKey, () => this.#timed(evaluate));
         this.#options.metrics.cacheLookup('verification', lookup);
         return value;
