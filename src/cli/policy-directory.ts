@@ -2,7 +2,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describeError, silentLogger, type Logger } from '../core/index.ts';
-import { parsePolicyDocument, type ClusterImagePolicy, type TrustRoot } from '../policy/index.ts';
+import {
+  parsePolicyDocument,
+  unsupportedPolicyType,
+  type ClusterImagePolicy,
+  type TrustRoot,
+} from '../policy/index.ts';
 import { policySnapshot, type PolicySnapshot, type PolicySource } from '../webhook/index.ts';
 import { CliError } from './errors.ts';
 
@@ -43,7 +48,9 @@ export async function watchPolicyDirectory(
   const full = resolve(dir);
   const logger = options.logger ?? silentLogger;
   let fingerprint = await fingerprintOf(full);
-  let snapshot = policySnapshot(await load(full, options), 1);
+  const first = await load(full, options);
+  warnUnsupported(first.policies, logger);
+  let snapshot = policySnapshot(first, 1);
   const listeners = new Set<(snapshot: PolicySnapshot) => void>();
   let checking: Promise<void> | undefined;
 
@@ -62,6 +69,7 @@ export async function watchPolicyDirectory(
     try {
       const loaded = await load(full, options);
       fingerprint = seen;
+      warnUnsupported(loaded.policies, logger);
       snapshot = policySnapshot(loaded, snapshot.generation + 1);
       logger.info(
         {
@@ -97,6 +105,47 @@ export async function watchPolicyDirectory(
     refresh,
     close: () => clearInterval(timer),
   };
+}
+
+/**
+ * Says at load time which policies cannot pass as written (CUE and Rego blocks, KMS keys): they load,
+ * as upstream accepts them, but every image they match is denied with the same reason.
+ */
+function warnUnsupported(policies: readonly ClusterImagePolicy[], logger: Logger): void {
+  for (const policy of policies) {
+    const blocks = [
+      ...(policy.policy ? [{ field: 'spec.policy', definition: policy.policy }] : []),
+      ...policy.authorities.flatMap((authority, index) =>
+        authority.attestations.flatMap((attestation, at) =>
+          attestation.policy
+            ? [
+                {
+                  field: `spec.authorities[${index}].attestations[${at}].policy`,
+                  definition: attestation.policy,
+                },
+              ]
+            : [],
+        ),
+      ),
+    ];
+    for (const { field, definition } of blocks) {
+      const problem = unsupportedPolicyType(definition.type, `${field}.type`);
+      if (problem) {
+        logger.warn(
+          { policy: policy.metadata.name, field },
+          `policy ${policy.metadata.name}: ${problem.message}; images it matches are denied`,
+        );
+      }
+    }
+    for (const [index, authority] of policy.authorities.entries()) {
+      if (authority.verifier.kind === 'key' && authority.verifier.key.kind === 'kms') {
+        logger.warn(
+          { policy: policy.metadata.name, field: `spec.authorities[${index}].key.kms` },
+          `policy ${policy.metadata.name}: spec.authorities[${index}].key.kms: KMS keys are not supported; this authority never passes`,
+        );
+      }
+    }
+  }
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {

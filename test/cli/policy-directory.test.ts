@@ -90,6 +90,32 @@ describe('policy folder', () => {
     }
   });
 
+  it('warns at load time of a policy that cannot pass as written (rego), naming the policy and field', async () => {
+    const path = await folder({
+      'rego.yaml': `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: uses-rego}
+spec:
+  images: [{glob: "**"}]
+  authorities:
+    - keyless:
+        identities: [{issuer: https://issuer.example, subject: a@example.com}]
+      attestations:
+        - name: sbom
+          predicateType: spdxjson
+          policy: {type: rego, data: "package sigstore"}
+`,
+    });
+    const warnings: string[] = [];
+    const warn = (_fields: unknown, message?: string) => void warnings.push(String(message));
+    const logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger } as never;
+    const source = await watchPolicyDirectory(path, { logger });
+    source.close();
+    assert.deepEqual(warnings, [
+      'policy uses-rego: spec.authorities[0].attestations[0].policy.type: rego policies are not supported, expected cel (rewrite the policy as a CEL expression); images it matches are denied',
+    ]);
+  });
+
   it('refuses at start a file that does not load, naming the file and the field', async () => {
     const unknownKind = await folder({ 'x.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' });
     await assert.rejects(watchPolicyDirectory(unknownKind), (error: unknown) => {
