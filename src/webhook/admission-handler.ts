@@ -8,7 +8,6 @@ import {
   type Clock,
   type Logger,
 } from '../core/index.ts';
-import { ArtifactCache } from '../oci/index.ts';
 import {
   formatDecision,
   trustFor,
@@ -113,7 +112,7 @@ class Handler implements AdmissionHandler {
       noMatch: options.noMatch ?? 'deny',
       verifications: this.#verifications,
       tags: new ResultCache<string>({ maxEntries: 10_000, ttlFor: () => tagTtl, clock: this.#clock }),
-      artifacts: new ArtifactCache({ clock: this.#clock, failureTtlMs: Math.min(failureTtl, 5_000) }),
+      artifacts: { clock: this.#clock, failureTtlMs: Math.min(failureTtl, 5_000) },
       metrics: this.#metrics,
     });
     // A changed policy, TrustRoot or Secret drops every cached verdict at once.

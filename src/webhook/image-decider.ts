@@ -1,8 +1,9 @@
 import { describeError, isSigilError } from '../core/index.ts';
 import {
+  ArtifactCache,
   parseImageReference,
   withDigest,
-  type ArtifactCache,
+  type ArtifactCacheOptions,
   type ImageReference,
   type RegistryClient,
 } from '../oci/index.ts';
@@ -56,7 +57,8 @@ export interface ImageDeciderOptions {
   readonly noMatch: 'deny' | 'allow';
   readonly verifications: ResultCache<AuthorityOutcome>;
   readonly tags: ResultCache<string>;
-  readonly artifacts: ArtifactCache;
+  /** Options of the signature artifact caches, one per registry client (that is, per set of credentials). */
+  readonly artifacts: ArtifactCacheOptions;
   readonly metrics: WebhookMetrics;
 }
 
@@ -70,6 +72,13 @@ export interface DecidedImage {
 
 export class ImageDecider {
   readonly #options: ImageDeciderOptions;
+  /**
+   * Artifacts fetched with one client's credentials MUST NOT answer a review made with other (or no)
+   * credentials: a pod without the pull secret would be admitted on what another pod's secret read.
+   * Keyed by the client object, which RegistryAccess keeps per credential set; an evicted client's
+   * cache goes with it.
+   */
+  readonly #artifacts = new WeakMap<RegistryClient, ArtifactCache>();
 
   constructor(options: ImageDeciderOptions) {
     this.#options = options;
@@ -125,29 +134,39 @@ export class ImageDecider {
       noMatch: this.#options.noMatch,
       trust: policies.trust,
       secretKeys: policies.secretKeys,
-      evidence: (source) =>
-        this.#options.artifacts.get(
-          source?.signaturePullSecrets
-            ? review.signatureClient(source.signaturePullSecrets).client
-            : review.client,
-          pinned,
-          {
-            ...(source?.signatureRepository
-              ? { signatureRepository: parseImageReference(source.signatureRepository) }
-              : {}),
-            ...(source?.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
-          },
-        ),
+      evidence: (source) => {
+        const client = source?.signaturePullSecrets
+          ? review.signatureClient(source.signaturePullSecrets).client
+          : review.client;
+        return this.#artifactsOf(client).get(client, pinned, {
+          ...(source?.signatureRepository
+            ? { signatureRepository: parseImageReference(source.signatureRepository) }
+            : {}),
+          ...(source?.tagPrefix !== undefined ? { tagPrefix: source.tagPrefix } : {}),
+        });
+      },
       memoize: (key, evaluate) => {
         // With signaturePullSecrets, what an authority sees depends on the namespace's Secrets too.
         const namespace = policies.namespacedSecrets ? (review.resource.namespace ?? '') : '';
-        const cacheKey = `${policies.generation}|${review.clientKey}|${namespace}|${authorityCacheKeyString(key)}`;
+        // The repository too: the same digest elsewhere has other signatures (they live beside the
+        // image) and another registry's availability.
+        const repository = `${reference.registry}/${reference.repository}`;
+        const cacheKey = `${policies.generation}|${review.clientKey}|${namespace}|${repository}|${authorityCacheKeyString(key)}`;
         const { value, lookup } = this.#options.verifications.get(cacheKey, () => this.#timed(evaluate));
         this.#options.metrics.cacheLookup('verification', lookup);
         return value;
       },
     });
     return { image, digest, decision };
+  }
+
+  #artifactsOf(client: RegistryClient): ArtifactCache {
+    let cache = this.#artifacts.get(client);
+    if (cache === undefined) {
+      cache = new ArtifactCache(this.#options.artifacts);
+      this.#artifacts.set(client, cache);
+    }
+    return cache;
   }
 
   async #timed(evaluate: () => Promise<AuthorityOutcome>): Promise<AuthorityOutcome> {

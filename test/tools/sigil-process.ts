@@ -23,6 +23,8 @@ export interface SigilUpSummary {
     trustConfigFile: string;
     trustedRootFile: string;
   };
+  /** With `--policies DIR`: the admission webhook (HTTPS) and its generated serving CA. */
+  webhook?: { url: string; policiesDir: string; policies: number; caCertificateFile?: string };
 }
 
 /** An ID token for `subject`/`email` from the running Sigil's development issuer. */
