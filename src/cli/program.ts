@@ -15,6 +15,7 @@ import { addLogCommands } from './log-commands.ts';
 import { addVerifyCommands } from './verify-commands.ts';
 import { addImageCommands } from './image-commands.ts';
 import { addPolicyCommands } from './policy-commands.ts';
+import { addDemoCommand } from './demo-command.ts';
 import {
   SIGIL_SERVICES,
   formatUp,
@@ -158,6 +159,7 @@ export function buildProgram(io: CliIo): Command {
   addVerifyCommands(program, io);
   addImageCommands(program, io);
   addPolicyCommands(program, io);
+  addDemoCommand(program, io);
 
   program
     .command('version')
