@@ -41,6 +41,8 @@ type Token = { kind: 'literal'; text: string } | { kind: 'segment' } | { kind: '
 type Position = { kind: 'char'; char: string } | { kind: 'segment' } | { kind: 'any' };
 
 const compiled = new Map<string, ImageGlob>();
+/** Answers each compiled glob keeps, by image. */
+const RESULT_CACHE_LIMIT = 4_096;
 
 /**
  * Compiles `glob` (cached: the same text compiles once). Throws PolicyError POLICY_INVALID
@@ -68,14 +70,21 @@ export function compileImageGlob(glob: string, field = 'glob'): ImageGlob {
   const positions = positionsOf(tokens);
   const test =
     literal !== undefined ? (name: string) => name === literal : (name: string) => run(positions, name);
+  const results = new Map<string, boolean>();
   const imageGlob: ImageGlob = {
     glob,
     pattern,
     ...(pattern !== glob ? { warning: `the glob match "${glob}" should be "${pattern}"` } : {}),
     matches(image: string): boolean {
+      // The webhook asks about the same few images thousands of times a second: remember answers
+      // (bounded), never errors.
+      const known = results.get(image);
+      if (known !== undefined) return known;
       const name = normalizeImageName(image);
-      if (test(name)) return true;
-      return name !== image && test(image);
+      const matched = test(name) || (name !== image && test(image));
+      if (results.size >= RESULT_CACHE_LIMIT) results.clear();
+      results.set(image, matched);
+      return matched;
     },
   };
   if (compiled.size >= CACHE_LIMIT) compiled.clear();
