@@ -21,7 +21,11 @@ function deferred<T>() {
 
 describe('ResultCache', () => {
   it('merges concurrent lookups of one key into one computation', async () => {
-    const cache = new ResultCache<string>({ maxEntries: 10, ttlFor: () => 1_000, clock: fixedClock(new Date()) });
+    const cache = new ResultCache<string>({
+      maxEntries: 10,
+      ttlFor: () => 1_000,
+      clock: fixedClock(new Date()),
+    });
     const work = deferred<string>();
     let computed = 0;
     const compute = () => {
@@ -68,7 +72,10 @@ describe('ResultCache', () => {
 
   it('never keeps a rejected computation: the next caller starts again', async () => {
     const cache = new ResultCache<string>({ maxEntries: 10, ttlFor: () => 60_000 });
-    await assert.rejects(cache.get('k', () => Promise.reject(new Error('registry down'))).value, /registry down/);
+    await assert.rejects(
+      cache.get('k', () => Promise.reject(new Error('registry down'))).value,
+      /registry down/,
+    );
     const retry = cache.get('k', () => Promise.resolve('ok'));
     assert.equal(retry.lookup, 'miss');
     assert.equal(await retry.value, 'ok');
@@ -100,6 +107,9 @@ describe('ResultCache', () => {
   });
 
   it('refuses a maxEntries below 1', () => {
-    assert.throws(() => new ResultCache({ maxEntries: 0, ttlFor: () => 1 }), /maxEntries: expected a positive integer/);
+    assert.throws(
+      () => new ResultCache({ maxEntries: 0, ttlFor: () => 1 }),
+      /maxEntries: expected a positive integer/,
+    );
   });
 });
