@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, runCli, type CliIo } from '../src/cli/program.ts';
-import { createRegistryClient, parseImageReference, type ClosableRegistryClient } from '../src/oci/index.ts';
+import { createRegistryClient, type ClosableRegistryClient } from '../src/oci/index.ts';
+import { pushTestImage } from '../test/tools/images.ts';
 import { startRegistry, type RunningRegistry } from '../test/tools/registry.ts';
 import { devToken, startSigil } from '../test/tools/sigil-process.ts';
 import { vectorPath } from '../test/tools/vectors.ts';
@@ -44,7 +45,6 @@ const WARMUP_IMAGES = 10;
 const SINGLEFLIGHT = 100;
 const REPOSITORY = 'bench/app';
 const EMAIL = 'bench@example.com';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const verbose = process.env.SIGIL_BENCH_STDERR !== undefined;
 
@@ -98,27 +98,7 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
 
 /** Pushes a distinct one-layer image and returns `host/repo@digest`. */
 async function pushImage(client: ClosableRegistryClient, registry: RunningRegistry, seed: string) {
-  const reference = parseImageReference(`${registry.host}/${REPOSITORY}:image-${seed}`);
-  const layer = await client.pushBlob(
-    reference,
-    Buffer.from(`layer ${seed}`),
-    'application/vnd.oci.image.layer.v1.tar',
-  );
-  const config = await client.pushBlob(
-    reference,
-    Buffer.from(
-      JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
-        rootfs: { type: 'layers', diff_ids: [layer.digest] },
-      }),
-    ),
-    'application/vnd.oci.image.config.v1+json',
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer] }),
-  );
-  const digest = await client.pushManifest(reference, manifest, OCI_MANIFEST, `image-${seed}`);
+  const digest = await pushTestImage(client, registry.host, REPOSITORY, `image-${seed}`, seed);
   return `${registry.host}/${REPOSITORY}@${digest}`;
 }
 

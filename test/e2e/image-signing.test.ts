@@ -1,3 +1,4 @@
+import { pushTestImage } from '../tools/images.ts';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -73,27 +74,7 @@ describe(
 
     /** Pushes a one-layer image (distinct per call unless `seed` repeats) and returns `host/repo@digest`. */
     async function pushImage(registry: RunningRegistry, repository = 'app', seed = `${++imageCount}`) {
-      const reference = parseImageReference(`${registry.host}/${repository}:image-${seed}`);
-      const layer = await client.pushBlob(
-        reference,
-        Buffer.from(`layer ${seed}`),
-        'application/vnd.oci.image.layer.v1.tar',
-      );
-      const config = await client.pushBlob(
-        reference,
-        Buffer.from(
-          JSON.stringify({
-            architecture: 'amd64',
-            os: 'linux',
-            rootfs: { type: 'layers', diff_ids: [layer.digest] },
-          }),
-        ),
-        'application/vnd.oci.image.config.v1+json',
-      );
-      const manifest = Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer] }),
-      );
-      const digest = await client.pushManifest(reference, manifest, OCI_MANIFEST, `image-${seed}`);
+      const digest = await pushTestImage(client, registry.host, repository, `image-${seed}`, seed);
       return `${registry.host}/${repository}@${digest}`;
     }
 

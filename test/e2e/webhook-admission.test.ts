@@ -1,3 +1,4 @@
+import { pushTestImage } from '../tools/images.ts';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -366,27 +367,7 @@ describe('the admission webhook of sigil up --policies, against real registries 
   ): Promise<{ tagged: string; pinned: string; digest: string }> {
     const seed = `${++imageCount}-${randomUUID()}`;
     const tag = `image-${imageCount}`;
-    const reference = parseImageReference(`${target.host}/${repository}:${tag}`);
-    const layer = await registryClient.pushBlob(
-      reference,
-      Buffer.from(`layer ${seed}`),
-      'application/vnd.oci.image.layer.v1.tar',
-    );
-    const config = await registryClient.pushBlob(
-      reference,
-      Buffer.from(
-        JSON.stringify({
-          architecture: 'amd64',
-          os: 'linux',
-          rootfs: { type: 'layers', diff_ids: [layer.digest] },
-        }),
-      ),
-      'application/vnd.oci.image.config.v1+json',
-    );
-    const manifest = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer] }),
-    );
-    const digest = await registryClient.pushManifest(reference, manifest, OCI_MANIFEST, tag);
+    const digest = await pushTestImage(registryClient, target.host, repository, tag, seed);
     return {
       tagged: `${target.host}/${repository}:${tag}`,
       pinned: `${target.host}/${repository}@${digest}`,
