@@ -66,23 +66,38 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? (url ?? '') : url!.slice(0, query);
 }
 
+/**
+ * One request on a fast route. Written for the cached admission review (thousands a second on one
+ * core): no promise for the body, no listeners on the response, the metrics and the in-flight count
+ * settled once when the answer is written or the client goes away.
+ */
 function serve(
   entry: { route: FastPostRoute; inFlight: number },
   request: IncomingMessage,
   response: ServerResponse,
-  { logger, metrics }: { logger: Logger; metrics: ServerMetrics },
+  context: { logger: Logger; metrics: ServerMetrics },
 ): void {
   const { route } = entry;
-  const end = metrics.httpRequestDuration.startTimer({ method: 'POST', route: route.path });
-  response.on('finish', () => {
-    end({ status: String(response.statusCode) });
+  const started = performance.now();
+  let settled = false;
+  const answer = (status: number, headers: Readonly<Record<string, string>>, body: unknown): void => {
+    if (settled) return;
+    settled = true;
+    entry.inFlight -= 1;
+    send(response, status, headers, body);
+    const code = String(response.statusCode);
+    context.metrics.httpRequestDuration.observe(
+      { method: 'POST', route: route.path, status: code },
+      (performance.now() - started) / 1000,
+    );
     route.onResponse?.(response.statusCode);
-  });
-  const fail = (error: unknown): void => {
-    const answer = toErrorResponse(error, logger.child({ method: 'POST', path: route.path }));
-    send(response, answer.status, answer.headers, route.errorBody ? route.errorBody(answer) : answer.body);
   };
-  if (entry.inFlight >= route.maxConcurrent) {
+  const fail = (error: unknown): void => {
+    const mapped = toErrorResponse(error, context.logger.child({ method: 'POST', path: route.path }));
+    answer(mapped.status, mapped.headers, route.errorBody ? route.errorBody(mapped) : mapped.body);
+  };
+  entry.inFlight += 1;
+  if (entry.inFlight > route.maxConcurrent) {
     request.resume(); // read and drop the body, so the connection stays usable
     fail(
       new ServerError(
@@ -92,28 +107,47 @@ function serve(
     );
     return;
   }
-  entry.inFlight += 1;
-  response.on('close', () => (entry.inFlight -= 1));
-  readBody(request, route.maxBodyBytes).then(
-    (body) =>
-      route
-        .handle(body, request.headers)
-        .then((answer) => send(response, answer.status, answer.headers ?? {}, answer.body))
-        .catch(fail),
-    (error: unknown) => {
-      if (error instanceof RequestAborted) {
-        response.destroy(); // the client went away mid-body: nobody to answer
-        return;
-      }
-      // A body over the limit is not read further: the connection closes after the answer.
-      response.shouldKeepAlive = false;
-      fail(error);
-    },
-  );
+  const limit = route.maxBodyBytes;
+  const tooBig = (received: string): void => {
+    // A body over the limit is not read further: the connection closes after the answer.
+    response.shouldKeepAlive = false;
+    fail(tooLarge(limit, received));
+  };
+  const declared = Number(request.headers['content-length']);
+  if (declared > limit) {
+    tooBig(`${declared}`);
+    return;
+  }
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let length = 0;
+  const onData = (chunk: Buffer): void => {
+    length += chunk.length;
+    if (length > limit) {
+      request.off('data', onData);
+      request.pause();
+      tooBig('more');
+      return;
+    }
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
+  };
+  request.on('data', onData);
+  request.on('end', () => {
+    if (settled) return;
+    const body = chunks ? Buffer.concat(chunks, length) : (first ?? Buffer.alloc(0));
+    route
+      .handle(body, request.headers)
+      .then((result) => answer(result.status, result.headers ?? {}, result.body), fail);
+  });
+  // The client went away before the answer: nobody to answer, but the slot is free again.
+  response.on('close', () => {
+    if (settled) return;
+    settled = true;
+    entry.inFlight -= 1;
+    if (!response.writableEnded) response.destroy();
+  });
 }
-
-/** The request failed while its body was read (e.g. the client disconnected). */
-class RequestAborted extends Error {}
 
 function send(
   response: ServerResponse,
@@ -130,29 +164,6 @@ function send(
     'content-length': String(Buffer.byteLength(text)),
   });
   response.end(text);
-}
-
-/** The whole request body, or REQUEST_TOO_LARGE as soon as it passes `limit` bytes. */
-function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(limit, `${declared}`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const onData = (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > limit) {
-        request.off('data', onData);
-        request.pause();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    request.on('data', onData);
-    request.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)));
-    request.on('error', (cause) => reject(new RequestAborted('request aborted', { cause })));
-  });
 }
 
 function tooLarge(limit: number, received = 'more'): ServerError {

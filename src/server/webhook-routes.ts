@@ -69,7 +69,7 @@ export function registerWebhookMetrics(metrics: ServerMetrics): {
   });
   const cacheLookups = new Counter({
     name: 'sigil_webhook_cache_lookups_total',
-    help: 'Lookups in the webhook caches (verification, tag), by result (hit, miss, merged into work in flight)',
+    help: 'Lookups in the webhook caches (decision, verification, tag), by result (hit, miss, merged into work in flight)',
     labelNames: ['cache', 'result'] as const,
     registers,
   });

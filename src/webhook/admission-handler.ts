@@ -23,7 +23,13 @@ import {
   type AdmissionRequest,
 } from './admission-review.ts';
 import { digestPatch, isPinned } from './digest-patch.ts';
-import { ImageDecider, type DecidedImage, type PolicyContext, type ReviewContext } from './image-decider.ts';
+import {
+  decisionScope,
+  ImageDecider,
+  type DecidedImage,
+  type PolicyContext,
+  type ReviewContext,
+} from './image-decider.ts';
 import type { PolicySnapshot, PolicySource } from './policy-source.ts';
 import type { RegistryAccess } from './registry-access.ts';
 import { ResultCache } from './result-cache.ts';
@@ -114,9 +120,15 @@ class Handler implements AdmissionHandler {
       tags: new ResultCache<string>({ maxEntries: 10_000, ttlFor: () => tagTtl, clock: this.#clock }),
       artifacts: { clock: this.#clock, failureTtlMs: Math.min(failureTtl, 5_000) },
       metrics: this.#metrics,
+      maxDecisions: cache.maxEntries ?? 10_000,
+      constantTtlMs: successTtl,
+      clock: this.#clock,
     });
-    // A changed policy, TrustRoot or Secret drops every cached verdict at once.
-    options.source.subscribe(() => this.#verifications.clear());
+    // A changed policy, TrustRoot or Secret drops every cached verdict and decision at once.
+    options.source.subscribe(() => {
+      this.#verifications.clear();
+      this.#decider.forget();
+    });
   }
 
   async validate(body: Uint8Array | string): Promise<unknown> {
@@ -184,10 +196,11 @@ class Handler implements AdmissionHandler {
       secretNames: workload.imagePullSecrets,
       includeServiceAccount: true,
     });
+    // The deadline's timer starts only when some image needs work beyond the caches.
+    const started = performance.now();
+    const deadlineMs = this.#options.deadlineMs ?? 8_000;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), this.#options.deadlineMs ?? 8_000);
-    });
+    let deadline: Promise<'deadline'> | undefined;
     try {
       return await decide(request, workload, {
         resource: admittedResource(request, workload),
@@ -200,7 +213,13 @@ class Handler implements AdmissionHandler {
             secretNames,
             includeServiceAccount: false,
           }),
-        deadline,
+        get deadline() {
+          deadline ??= new Promise<'deadline'>((resolve) => {
+            const left = Math.max(0, deadlineMs - (performance.now() - started));
+            timer = setTimeout(resolve, left, 'deadline');
+          });
+          return deadline;
+        },
       });
     } finally {
       clearTimeout(timer);
@@ -312,6 +331,7 @@ class Handler implements AdmissionHandler {
           authority.sources.some((each) => each.signaturePullSecrets.length > 0),
         ),
       ),
+      decisionScope: decisionScope(snapshot.policies),
       trust: trustFor({
         trustedRoot: this.#options.trustedRoot,
         trustRoots: snapshot.trustRoots,

@@ -21,6 +21,7 @@ import {
 } from '../policy/index.ts';
 import type { Verifier } from '../verify/index.ts';
 import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../core/index.ts';
 import type { ResultCache } from './result-cache.ts';
 import type { WebhookMetrics } from './webhook-metrics.ts';
 
@@ -28,7 +29,9 @@ import type { WebhookMetrics } from './webhook-metrics.ts';
  * One image of a review, decided: its tag resolved to a digest (cached briefly, merged when
  * concurrent), then every applicable ClusterImagePolicy evaluated with each authority's verdict
  * taken from the verification cache or computed once for all concurrent reviews. A review's deadline
- * turns whatever has not finished into "timed out verifying IMAGE against POLICY".
+ * turns whatever has not finished into "timed out verifying IMAGE against POLICY". A decided image is
+ * kept as a whole too, until the first cached result it was made from goes stale, so an image seen
+ * again costs one lookup.
  */
 
 /** What one snapshot of the policies gives every review until it changes. */
@@ -39,6 +42,30 @@ export interface PolicyContext {
   readonly secretKeys: (source: SecretKeySource) => readonly KeyObject[];
   /** Whether any authority names `signaturePullSecrets` (cached verdicts are then kept per namespace). */
   readonly namespacedSecrets: boolean;
+  /** What of the admitted resource a decision depends on besides the image (see decisionScope). */
+  readonly decisionScope: DecisionScope;
+}
+
+/**
+ * What a decision on an image depends on besides the image, the policies and the credentials:
+ * nothing (`image`); the resource's group/version/resource (some policy has `match`); its labels too
+ * (some `match` has a selector); or the whole object (some CIP-level policy has `include*`), whose
+ * decisions are not kept.
+ */
+export type DecisionScope = 'image' | 'resource' | 'labels' | 'object';
+
+/** The DecisionScope of a set of policies. */
+export function decisionScope(policies: readonly ClusterImagePolicy[]): DecisionScope {
+  let scope: DecisionScope = 'image';
+  for (const policy of policies) {
+    const definition = policy.policy;
+    if (definition?.includeSpec || definition?.includeObjectMeta || definition?.includeTypeMeta) {
+      return 'object';
+    }
+    if (policy.match.some((entry) => entry.selector !== undefined)) scope = 'labels';
+    else if (policy.match.length > 0 && scope === 'image') scope = 'resource';
+  }
+  return scope;
 }
 
 /** What the review gives: the admitted resource, its registry client, and when time runs out. */
@@ -60,6 +87,17 @@ export interface ImageDeciderOptions {
   /** Options of the signature artifact caches, one per registry client (that is, per set of credentials). */
   readonly artifacts: ArtifactCacheOptions;
   readonly metrics: WebhookMetrics;
+  /** Decided images kept. Default 10,000. */
+  readonly maxDecisions?: number;
+  /** How long a decision made without any cached result (static authorities, no policy) is kept, ms. */
+  readonly constantTtlMs: number;
+  readonly clock: Clock;
+}
+
+interface KeptDecision {
+  readonly decided: DecidedImage;
+  /** ms since the epoch. */
+  readonly expiresAt: number;
 }
 
 export interface DecidedImage {
@@ -79,16 +117,23 @@ export class ImageDecider {
    * cache goes with it.
    */
   readonly #artifacts = new WeakMap<RegistryClient, ArtifactCache>();
+  /** Decided images by decisionKey, oldest first. */
+  readonly #decisions = new Map<string, KeptDecision>();
 
   constructor(options: ImageDeciderOptions) {
     this.#options = options;
+  }
+
+  /** Drops every decided image (the policies, trust roots or Secrets changed). */
+  forget(): void {
+    this.#decisions.clear();
   }
 
   /** The digest of `image` as written (a tag is resolved in the registry); throws OciError when it cannot be. */
   resolve(image: string, review: Pick<ReviewContext, 'client' | 'clientKey'>): Promise<string> {
     const reference = parseImageReference(image);
     if (reference.digest !== undefined) return Promise.resolve(reference.digest);
-    const { value, lookup } = this.#options.tags.get(`${review.clientKey}|${reference.canonical}`, () =>
+    const { value, lookup } = this.#options.tags.get(tagKey(review.clientKey, reference), () =>
       review.client.resolveDigest(reference),
     );
     this.#options.metrics.cacheLookup('tag', lookup);
@@ -97,6 +142,15 @@ export class ImageDecider {
 
   /** Decides `image`; never rejects: every failure is a decision with its reason. */
   async decide(image: string, policies: PolicyContext, review: ReviewContext): Promise<DecidedImage> {
+    const key = decisionKey(image, policies, review);
+    if (key !== undefined) {
+      const kept = this.#decisions.get(key);
+      if (kept !== undefined && kept.expiresAt > this.#options.clock.now().getTime()) {
+        this.#options.metrics.cacheLookup('decision', 'hit');
+        return kept.decided;
+      }
+      this.#options.metrics.cacheLookup('decision', 'miss');
+    }
     let reference: ImageReference;
     try {
       reference = parseImageReference(image);
@@ -106,7 +160,7 @@ export class ImageDecider {
         decision: this.#failure(image, policies, review, `invalid reference: ${reasonOf(error)}`),
       };
     }
-    const work = this.#decideReference(image, reference, policies, review);
+    const work = this.#decideReference(image, reference, policies, review, key);
     const outcome = await Promise.race([work, review.deadline]);
     if (outcome !== 'deadline') return outcome;
     const applicable = policiesFor(image, policies.policies, review.resource);
@@ -118,6 +172,7 @@ export class ImageDecider {
     reference: ImageReference,
     policies: PolicyContext,
     review: ReviewContext,
+    key: string | undefined,
   ): Promise<DecidedImage> {
     let digest: string;
     try {
@@ -127,6 +182,12 @@ export class ImageDecider {
       return { image, decision: this.#failure(image, policies, review, message) };
     }
     const pinned = withDigest(reference, digest);
+    /** The cached results the decision is made from: it is kept until the first of them goes stale. */
+    const madeFrom: ((cache: ImageDeciderOptions) => number | undefined)[] = [];
+    if (reference.digest === undefined) {
+      const tag = tagKey(review.clientKey, reference);
+      madeFrom.push((caches) => caches.tags.expiresAt(tag));
+    }
     const decision = await evaluateImage({
       image: reference.digest !== undefined ? image : `${image}@${digest}`,
       policies: policies.policies,
@@ -154,10 +215,30 @@ export class ImageDecider {
         const cacheKey = `${policies.generation}|${review.clientKey}|${namespace}|${repository}|${authorityCacheKeyString(key)}`;
         const { value, lookup } = this.#options.verifications.get(cacheKey, () => this.#timed(evaluate));
         this.#options.metrics.cacheLookup('verification', lookup);
+        madeFrom.push((caches) => caches.verifications.expiresAt(cacheKey));
         return value;
       },
     });
-    return { image, digest, decision };
+    const decided = { image, digest, decision };
+    if (key !== undefined) this.#keep(key, decided, madeFrom);
+    return decided;
+  }
+
+  #keep(
+    key: string,
+    decided: DecidedImage,
+    madeFrom: readonly ((caches: ImageDeciderOptions) => number | undefined)[],
+  ): void {
+    let expiresAt = this.#options.clock.now().getTime() + this.#options.constantTtlMs;
+    for (const staleAt of madeFrom) {
+      const at = staleAt(this.#options);
+      if (at === undefined) return; // not kept (evicted, cleared by a policy change, never cached)
+      expiresAt = Math.min(expiresAt, at);
+    }
+    this.#decisions.delete(key);
+    this.#decisions.set(key, { decided, expiresAt });
+    const max = this.#options.maxDecisions ?? 10_000;
+    while (this.#decisions.size > max) this.#decisions.delete(this.#decisions.keys().next().value!);
   }
 
   #artifactsOf(client: RegistryClient): ArtifactCache {
@@ -200,6 +281,35 @@ export class ImageDecider {
     const denied = policyDecisions.some((policy) => policy.outcome === 'failed');
     return { image, outcome: denied ? 'denied' : 'warned', policies: policyDecisions };
   }
+}
+
+function tagKey(clientKey: string, reference: ImageReference): string {
+  return `${clientKey}|${reference.canonical}`;
+}
+
+/**
+ * Names a decision on `image` in one review: the policies' generation, the credentials, the namespace
+ * when Secrets there matter, the part of the resource the policies look at, and the image as written.
+ * Undefined when a decision depends on the whole object and cannot be kept.
+ */
+function decisionKey(image: string, policies: PolicyContext, review: ReviewContext): string | undefined {
+  const { resource } = review;
+  let scope: string;
+  switch (policies.decisionScope) {
+    case 'image':
+      scope = '';
+      break;
+    case 'resource':
+      scope = `${resource.group}/${resource.version}/${resource.resource}`;
+      break;
+    case 'labels':
+      scope = `${resource.group}/${resource.version}/${resource.resource}|${JSON.stringify(resource.labels)}`;
+      break;
+    case 'object':
+      return undefined;
+  }
+  const namespace = policies.namespacedSecrets ? (resource.namespace ?? '') : '';
+  return `${policies.generation}|${review.clientKey}|${namespace}|${scope}|${image}`;
 }
 
 function reasonOf(error: unknown): string {

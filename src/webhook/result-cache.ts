@@ -66,6 +66,11 @@ export class ResultCache<V> {
     return { value: started.value, lookup: 'miss' };
   }
 
+  /** When the settled value of `key` goes stale (ms since the epoch); undefined when none is kept. */
+  expiresAt(key: string): number | undefined {
+    return this.#entries.get(key)?.expiresAt;
+  }
+
   /** Drops every settled entry (a policy or trust root changed); work in flight finishes uncached. */
   clear(): void {
     this.#entries.clear();

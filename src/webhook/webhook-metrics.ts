@@ -12,7 +12,7 @@ export interface WebhookMetrics {
   /** One authority evaluated for real (a cache miss): how long the fetch + verification took. */
   verification(seconds: number, outcome: 'passed' | 'failed'): void;
   /** A lookup in one of the webhook's caches. */
-  cacheLookup(cache: 'verification' | 'tag', lookup: CacheLookup): void;
+  cacheLookup(cache: 'decision' | 'verification' | 'tag', lookup: CacheLookup): void;
 }
 
 export type ReviewOutcome = 'allowed' | 'denied' | 'warned' | 'skipped' | 'invalid';

@@ -31,6 +31,7 @@ describe('fast routes', () => {
   let metrics: ServerMetrics;
   const statuses: number[] = [];
   let release: (() => void) | undefined;
+  const releaseHeld = () => release?.();
 
   before(async () => {
     metrics = createServerMetrics({ collectProcessMetrics: false });
@@ -107,6 +108,34 @@ describe('fast routes', () => {
     release();
     assert.equal((await held).status, 201);
     assert.equal((await fetch(`${server.url}/echo`, { method: 'POST', body: 'third' })).status, 201);
+  });
+
+  it('frees the slot of a client that goes away mid-body or while its answer is being made', async () => {
+    const serveAgain = async () => {
+      // The server sees the close a moment after the client: retry until the slot is free again.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const answer = await fetch(`${server.url}/echo`, { method: 'POST', body: 'after' });
+        if (answer.status === 201) return;
+        assert.equal(answer.status, 503);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.fail('the slot of a departed client was never freed');
+    };
+    const midBody = httpRequest(`${server.url}/echo`, { method: 'POST' });
+    midBody.on('error', () => undefined);
+    midBody.write('partial');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    midBody.destroy();
+    await serveAgain();
+
+    release = undefined;
+    const waiting = httpRequest(`${server.url}/echo`, { method: 'POST' });
+    waiting.on('error', () => undefined);
+    waiting.end('hold');
+    while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    waiting.destroy();
+    await serveAgain();
+    releaseHeld();
   });
 
   it('records each request in the HTTP request metrics under its path', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { fixedClock } from '../../src/core/index.ts';
 import { createRegistryClient } from '../../src/oci/index.ts';
 import { parsePolicyDocuments, type ClusterImagePolicy } from '../../src/policy/index.ts';
 import type { TrustMaterial } from '../../src/verify/index.ts';
@@ -304,10 +305,82 @@ describe('admission handler', () => {
     await h.validate(review(pod(`evil.example/app@${DIGEST}`, `registry.k8s.io/pause@${DIGEST}`)));
     await h.validate(review(undefined, { operation: 'DELETE' }));
     assert.deepEqual(metrics.calls, [
+      'cache decision miss',
+      'cache decision miss',
       'policy no-evil failed',
       'policy system passed',
       'review validate denied',
       'review validate skipped',
     ]);
+  });
+
+  it('keeps a decided image for the next reviews until what it was made from goes stale', async () => {
+    const clock = fixedClock(new Date('2026-01-01T00:00:00Z'));
+    const { handler: h, metrics } = handler({ clock, cache: { successTtlMs: 60_000 } });
+    const decide = async (uid: string) => {
+      const body = review(pod(`evil.example/app@${DIGEST}`), { uid });
+      return ((await h.validate(body)) as AdmissionReviewResponse).response;
+    };
+    const first = await decide('uid-a');
+    const second = await decide('uid-b');
+    assert.equal(second.uid, 'uid-b', "the answer carries the review's own uid");
+    assert.deepEqual({ ...second, uid: first.uid }, first);
+    clock.set(new Date('2026-01-01T00:01:01Z'));
+    await decide('uid-c');
+    const lookups = metrics.calls.filter((call) => call.startsWith('cache decision'));
+    assert.deepEqual(lookups, ['cache decision miss', 'cache decision hit', 'cache decision miss']);
+  });
+
+  it('keeps decisions per label set when a policy matches by label, and none when a policy reads the object', async () => {
+    const byLabel = policies(`
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: web-frozen}
+spec:
+  images: [{glob: "registry.k8s.io/**"}]
+  match: [{version: v1, resource: pods, selector: {matchLabels: {app: web}}}]
+  authorities: [{name: freeze, static: {action: fail, message: frozen}}]
+`);
+    const labelled = (app: string) => {
+      const object = pod(`registry.k8s.io/pause@${DIGEST}`);
+      return review({ ...object, metadata: { ...object.metadata, labels: { app } } });
+    };
+    const source = staticPolicySource({ policies: byLabel });
+    const h = createAdmissionHandler({ source, trustedRoot: NO_TRUST, registry: access, noMatch: 'allow' });
+    const allowed = async (body: string) =>
+      ((await h.validate(body)) as AdmissionReviewResponse).response.allowed;
+    assert.deepEqual(
+      [await allowed(labelled('web')), await allowed(labelled('db')), await allowed(labelled('web'))],
+      [false, true, false],
+    );
+
+    // A CIP-level policy with includeSpec sees the whole pod: the same image in another pod is decided anew.
+    const bySpec = policies(`
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: single-container}
+spec:
+  images: [{glob: "registry.k8s.io/**"}]
+  authorities: [{name: always, static: {action: pass}}]
+  policy: {type: cel, data: "spec.containers.size() == 1", includeSpec: true}
+`);
+    const metrics = recordingMetrics();
+    const strict = createAdmissionHandler({
+      source: staticPolicySource({ policies: bySpec }),
+      trustedRoot: NO_TRUST,
+      registry: access,
+      metrics,
+    });
+    const image = `registry.k8s.io/pause@${DIGEST}`;
+    const verdict = async (body: string) =>
+      ((await strict.validate(body)) as AdmissionReviewResponse).response.allowed;
+    assert.deepEqual(
+      [await verdict(review(pod(image))), await verdict(review(pod(image, image)))],
+      [true, false],
+    );
+    assert.deepEqual(
+      metrics.calls.filter((call) => call.startsWith('cache decision')),
+      [],
+    );
   });
 });
