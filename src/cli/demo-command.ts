@@ -220,6 +220,7 @@ async function startStack(
     deadlineMs: DEFAULT_WEBHOOK_DEADLINE_MS,
     allowInsecureRegistry: false,
     controllerNamespace: 'sigil-system',
+    workers: 1,
   };
   for (let attempt = 1; ; attempt += 1) {
     const port = await freeLoopbackPort();

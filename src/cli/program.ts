@@ -223,6 +223,7 @@ async function serveWebhook(
     trustedRoot: trust,
     env: io.env,
     logger,
+    logLevel: config.logLevel,
     metrics: createServerMetrics(),
   });
   const summary = {

@@ -298,6 +298,7 @@ export async function startServices(
         ),
         env: webhook.env,
         logger,
+        logLevel: config.logLevel,
         metrics,
       });
       closers.push(() => running.close());

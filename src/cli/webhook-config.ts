@@ -15,6 +15,7 @@ export interface WebhookFlags {
   reviewDeadline?: string;
   allowInsecureRegistry?: boolean;
   controllerNamespace?: string;
+  webhookWorkers?: string;
 }
 
 export const DEFAULT_WEBHOOK_PORT = 8443;
@@ -48,6 +49,10 @@ export function addWebhookOptions(command: Command, options: { withPort: boolean
     .option(
       '--controller-namespace <ns>',
       'namespace of Secrets named by key.secretRef (default sigil-system)',
+    )
+    .option(
+      '--webhook-workers <n>',
+      'processes serving the webhook port, each on its own core; images are still verified once, here (env SIGIL_WEBHOOK_WORKERS; default 1: this process)',
     );
 }
 
@@ -64,6 +69,7 @@ export function resolveWebhookSettings(
       'ifNoMatch',
       'mutationOffNamespaces',
       'reviewDeadline',
+      'webhookWorkers',
     ] as const) {
       if (flags[flag] !== undefined) {
         throw new CliError(
@@ -106,6 +112,12 @@ export function resolveWebhookSettings(
       }),
       allowInsecureRegistry: flags.allowInsecureRegistry ?? false,
       controllerNamespace: flags.controllerNamespace ?? 'sigil-system',
+      workers: parseCount(
+        flags.webhookWorkers !== undefined
+          ? ['--webhook-workers', flags.webhookWorkers]
+          : ['SIGIL_WEBHOOK_WORKERS', env.SIGIL_WEBHOOK_WORKERS],
+        { min: 1, max: 64, fallback: 1 },
+      ),
     }),
   };
 }

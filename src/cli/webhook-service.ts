@@ -14,7 +14,9 @@ import {
   type ServerMetrics,
 } from '../server/index.ts';
 import type { TrustMaterial } from '../verify/index.ts';
-import { createAdmissionHandler, RegistryAccess, type AdmissionHandler } from '../webhook/index.ts';
+import { createAdmissionHandler, LocalDecisions, RegistryAccess } from '../webhook/index.ts';
+import type { LogLevel } from './config.ts';
+import { startWebhookWorkers } from './webhook-workers.ts';
 import { CliError } from './errors.ts';
 import { watchPolicyDirectory, type PolicyDirectory } from './policy-directory.ts';
 
@@ -37,6 +39,8 @@ export interface WebhookSettings {
   readonly allowInsecureRegistry: boolean;
   /** Namespace of Secrets named by `key.secretRef` without one. */
   readonly controllerNamespace: string;
+  /** Processes serving the webhook port: 1 is this one; more are workers (webhook-workers.ts). */
+  readonly workers: number;
 }
 
 export interface StartWebhookOptions {
@@ -47,6 +51,8 @@ export interface StartWebhookOptions {
   readonly trustedRoot: TrustMaterial;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
+  /** The level of the workers' loggers. */
+  readonly logLevel: LogLevel;
   readonly metrics: ServerMetrics;
 }
 
@@ -57,7 +63,6 @@ export interface RunningWebhook {
   readonly caCertificatePem?: string;
   readonly caCertificateFile?: string;
   readonly policies: PolicyDirectory;
-  readonly handler: AdmissionHandler;
   close(): Promise<void>;
 }
 
@@ -84,40 +89,69 @@ export async function startWebhook(options: StartWebhookOptions): Promise<Runnin
       }),
     logger: webhookLogger,
   });
-  const handler = createAdmissionHandler({
+  const decisions = new LocalDecisions({
     source: policies,
     trustedRoot: options.trustedRoot,
     registry,
     noMatch: settings.noMatch,
-    mutation: { enabled: settings.mutation, disabledNamespaces: settings.mutationDisabledNamespaces },
-    deadlineMs: settings.deadlineMs,
     controllerNamespace: settings.controllerNamespace,
     metrics: instruments.webhook,
-    logger: webhookLogger,
   });
+  const mutation = { enabled: settings.mutation, disabledNamespaces: settings.mutationDisabledNamespaces };
   const tls = await servingFiles(options);
-  const fastRoutes = createFastRoutes({ logger: webhookLogger, metrics });
-  for (const route of webhookRoutes(handler)) fastRoutes.add(route);
-  const app = createApp({
-    logger: webhookLogger,
-    metrics,
-    readiness: [{ name: 'webhook', check: () => policies.current().generation > 0 }],
-  });
-  let server;
+  let server: { url: string; close(): Promise<void> };
   try {
-    server = await listen(fastRoutes.listener(app), {
-      host: options.host,
-      port: options.port,
-      tls: { certFile: tls.certFile, keyFile: tls.keyFile },
-      logger: webhookLogger,
-    });
+    if (settings.workers > 1) {
+      server = await startWebhookWorkers({
+        count: settings.workers,
+        config: {
+          host: options.host,
+          port: options.port,
+          certFile: tls.certFile,
+          keyFile: tls.keyFile,
+          mutation: mutation.enabled,
+          mutationDisabledNamespaces: mutation.disabledNamespaces,
+          deadlineMs: settings.deadlineMs,
+          logLevel: options.logLevel,
+        },
+        decisions,
+        metrics,
+        logger: webhookLogger,
+      });
+    } else {
+      const handler = createAdmissionHandler({
+        decisions,
+        mutation,
+        deadlineMs: settings.deadlineMs,
+        metrics: instruments.webhook,
+        logger: webhookLogger,
+      });
+      const fastRoutes = createFastRoutes({ logger: webhookLogger, metrics });
+      for (const route of webhookRoutes(handler)) fastRoutes.add(route);
+      const app = createApp({
+        logger: webhookLogger,
+        metrics,
+        readiness: [{ name: 'webhook', check: () => policies.current().generation > 0 }],
+      });
+      server = await listen(fastRoutes.listener(app), {
+        host: options.host,
+        port: options.port,
+        tls: { certFile: tls.certFile, keyFile: tls.keyFile },
+        logger: webhookLogger,
+      });
+    }
   } catch (error) {
     policies.close();
     await registry.close();
     throw error;
   }
   webhookLogger.info(
-    { url: server.url, policies: policies.current().policies.length, dir: settings.policiesDir },
+    {
+      url: server.url,
+      policies: policies.current().policies.length,
+      dir: settings.policiesDir,
+      workers: settings.workers,
+    },
     'webhook is up',
   );
   return {
@@ -126,7 +160,6 @@ export async function startWebhook(options: StartWebhookOptions): Promise<Runnin
       ? { caCertificatePem: tls.caCertificatePem, caCertificateFile: tls.caFile }
       : {}),
     policies,
-    handler,
     async close() {
       await server.close();
       policies.close();

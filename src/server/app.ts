@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../core/index.ts';
 import { checkReadiness, type ReadinessCheck } from './health.ts';
-import type { ServerMetrics } from './metrics.ts';
+import { metricsText, type ServerMetrics } from './metrics.ts';
 import { toErrorResponse } from './error-response.ts';
 
 export interface AppOptions {
@@ -50,7 +50,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.get('/metrics', async (_request, response) => {
-    response.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    response.type(metrics.registry.contentType).send(await metricsText(metrics));
   });
 
   for (const router of options.routers ?? []) app.use(router);

@@ -1,21 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import {
-  decodePem,
-  describeError,
-  encodePem,
-  silentLogger,
-  systemClock,
-  type Clock,
-  type Logger,
-} from '../core/index.ts';
-import {
-  formatDecision,
-  trustFor,
-  type AdmittedResource,
-  type AuthorityOutcome,
-  type SecretKeySource,
-} from '../policy/index.ts';
-import { publicKeyFromPem, type TrustMaterial } from '../verify/index.ts';
+import { describeError, silentLogger, systemClock, type Clock, type Logger } from '../core/index.ts';
+import { formatDecision, type AdmittedResource } from '../policy/index.ts';
 import {
   errorReviewResponse,
   parseAdmissionReview,
@@ -23,16 +7,9 @@ import {
   type AdmissionRequest,
 } from './admission-review.ts';
 import { digestPatch, isPinned } from './digest-patch.ts';
-import {
-  decisionScope,
-  ImageDecider,
-  type DecidedImage,
-  type PolicyContext,
-  type ReviewContext,
-} from './image-decider.ts';
-import type { PolicySnapshot, PolicySource } from './policy-source.ts';
-import type { RegistryAccess } from './registry-access.ts';
-import { ResultCache } from './result-cache.ts';
+import type { DecidedImage } from './image-decider.ts';
+import type { ImageDecisions, ReviewScope } from './image-decisions.ts';
+import { LocalDecisions, type LocalDecisionsOptions } from './local-decisions.ts';
 import { noWebhookMetrics, type ReviewOutcome, type WebhookMetrics } from './webhook-metrics.ts';
 import { triageRequest, type Workload } from './workload.ts';
 
@@ -51,32 +28,21 @@ export interface MutationSettings {
   readonly disabledNamespaces: readonly string[];
 }
 
-export interface AdmissionHandlerOptions {
-  readonly source: PolicySource;
-  /** The trusted root of authorities without a `trustRootRef` (the embedded CA and log, or TUF's). */
-  readonly trustedRoot: TrustMaterial;
-  readonly registry: RegistryAccess;
-  /** When no policy matches an image. Default deny (upstream `no-match-policy`). */
-  readonly noMatch?: 'deny' | 'allow';
+export interface HandlerSettings {
   readonly mutation?: MutationSettings;
   /** Time a review may take before unfinished verifications count as timed out, ms. Default 8,000 (the API server waits 10 s). */
   readonly deadlineMs?: number;
-  /** Namespace of `key.secretRef` and `ca-cert.secretRef` Secrets without one. Default `sigil-system`. */
-  readonly controllerNamespace?: string;
-  readonly cache?: {
-    /** Authority verdicts kept. Default 10,000. */
-    readonly maxEntries?: number;
-    /** How long a passing verdict is reused, ms. Default 300,000. */
-    readonly successTtlMs?: number;
-    /** How long a failing verdict is reused, ms. Default 30,000. */
-    readonly failureTtlMs?: number;
-    /** How long a tag's digest is reused, ms. Default 10,000. */
-    readonly tagTtlMs?: number;
-  };
   readonly metrics?: WebhookMetrics;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
+
+/**
+ * The images decided in this process (the policy source, trust and registry access given), or by
+ * `decisions` (a webhook worker asking its primary process).
+ */
+export type AdmissionHandlerOptions = HandlerSettings &
+  (LocalDecisionsOptions | { readonly decisions: ImageDecisions });
 
 export interface AdmissionHandler {
   /** The AdmissionReview answer for a `/validate` body (any bytes). */
@@ -94,10 +60,8 @@ class Handler implements AdmissionHandler {
   readonly #logger: Logger;
   readonly #metrics: WebhookMetrics;
   readonly #clock: Clock;
-  readonly #verifications: ResultCache<AuthorityOutcome>;
-  readonly #decider: ImageDecider;
+  readonly #decisions: ImageDecisions;
   readonly #mutation: MutationSettings;
-  #context?: PolicyContext;
 
   constructor(options: AdmissionHandlerOptions) {
     this.#options = options;
@@ -105,36 +69,13 @@ class Handler implements AdmissionHandler {
     this.#metrics = options.metrics ?? noWebhookMetrics;
     this.#clock = options.clock ?? systemClock;
     this.#mutation = options.mutation ?? { enabled: true, disabledNamespaces: [] };
-    const cache = options.cache ?? {};
-    const successTtl = cache.successTtlMs ?? 300_000;
-    const failureTtl = cache.failureTtlMs ?? 30_000;
-    this.#verifications = new ResultCache<AuthorityOutcome>({
-      maxEntries: cache.maxEntries ?? 10_000,
-      ttlFor: (outcome) => (outcome.decision.outcome === 'passed' ? successTtl : failureTtl),
-      clock: this.#clock,
-    });
-    const tagTtl = cache.tagTtlMs ?? 10_000;
-    this.#decider = new ImageDecider({
-      noMatch: options.noMatch ?? 'deny',
-      verifications: this.#verifications,
-      tags: new ResultCache<string>({ maxEntries: 10_000, ttlFor: () => tagTtl, clock: this.#clock }),
-      artifacts: { clock: this.#clock, failureTtlMs: Math.min(failureTtl, 5_000) },
-      metrics: this.#metrics,
-      maxDecisions: cache.maxEntries ?? 10_000,
-      constantTtlMs: successTtl,
-      clock: this.#clock,
-    });
-    // A changed policy, TrustRoot or Secret drops every cached verdict and decision at once.
-    options.source.subscribe(() => {
-      this.#verifications.clear();
-      this.#decider.forget();
-    });
+    this.#decisions = 'decisions' in options ? options.decisions : new LocalDecisions(options);
   }
 
   async validate(body: Uint8Array | string): Promise<unknown> {
     const started = performance.now();
-    const answer = await this.#review('validate', body, (request, workload, review) =>
-      this.#validate(request, workload, review),
+    const answer = await this.#review('validate', body, (request, workload, scope) =>
+      this.#validate(request, workload, scope),
     );
     this.#metrics.review('validate', answer.outcome, (performance.now() - started) / 1000);
     return answer.response;
@@ -142,8 +83,8 @@ class Handler implements AdmissionHandler {
 
   async mutate(body: Uint8Array | string): Promise<unknown> {
     const started = performance.now();
-    const answer = await this.#review('mutate', body, (request, workload, review) =>
-      this.#mutate(request, workload, review),
+    const answer = await this.#review('mutate', body, (request, workload, scope) =>
+      this.#mutate(request, workload, scope),
     );
     this.#metrics.review('mutate', answer.outcome, (performance.now() - started) / 1000);
     return answer.response;
@@ -153,7 +94,7 @@ class Handler implements AdmissionHandler {
   async #review(
     endpoint: 'validate' | 'mutate',
     body: Uint8Array | string,
-    decide: (request: AdmissionRequest, workload: Workload, review: ReviewContext) => Promise<Answer>,
+    decide: (request: AdmissionRequest, workload: Workload, scope: ReviewScope) => Promise<Answer>,
   ): Promise<Answer> {
     let request: AdmissionRequest;
     try {
@@ -189,34 +130,21 @@ class Handler implements AdmissionHandler {
         response: reviewResponse(request.apiVersion, { uid: request.uid, allowed: true }),
       };
     }
-    const snapshot = this.#options.source.current();
-    const { client, key } = this.#options.registry.clientFor(snapshot, {
-      namespace: workload.namespace,
-      serviceAccountName: workload.serviceAccountName,
-      secretNames: workload.imagePullSecrets,
-      includeServiceAccount: true,
-    });
     // The deadline's timer starts only when some image needs work beyond the caches.
-    const started = performance.now();
-    const deadlineMs = this.#options.deadlineMs ?? 8_000;
+    const deadlineAt = this.#clock.now().getTime() + (this.#options.deadlineMs ?? 8_000);
     let timer: NodeJS.Timeout | undefined;
     let deadline: Promise<'deadline'> | undefined;
+    const clock = this.#clock;
     try {
       return await decide(request, workload, {
         resource: admittedResource(request, workload),
-        client,
-        clientKey: key,
-        signatureClient: (secretNames) =>
-          this.#options.registry.clientFor(snapshot, {
-            namespace: workload.namespace,
-            serviceAccountName: workload.serviceAccountName,
-            secretNames,
-            includeServiceAccount: false,
-          }),
+        namespace: workload.namespace,
+        serviceAccountName: workload.serviceAccountName,
+        imagePullSecrets: workload.imagePullSecrets,
+        deadlineAt,
         get deadline() {
           deadline ??= new Promise<'deadline'>((resolve) => {
-            const left = Math.max(0, deadlineMs - (performance.now() - started));
-            timer = setTimeout(resolve, left, 'deadline');
+            timer = setTimeout(resolve, Math.max(0, deadlineAt - clock.now().getTime()), 'deadline');
           });
           return deadline;
         },
@@ -226,8 +154,7 @@ class Handler implements AdmissionHandler {
     }
   }
 
-  async #validate(request: AdmissionRequest, workload: Workload, review: ReviewContext): Promise<Answer> {
-    const policies = this.#policyContext(this.#options.source.current());
+  async #validate(request: AdmissionRequest, workload: Workload, scope: ReviewScope): Promise<Answer> {
     // Images an UPDATE leaves as they were need no pin: they were admitted (or predate Sigil), and
     // requiring one would block every label change of a workload deployed by tag.
     const unchanged = unchangedImages(request, workload);
@@ -241,7 +168,7 @@ class Handler implements AdmissionHandler {
     const images = [...new Set(workload.images.map((each) => each.image))];
     const decided: DecidedImage[] = await Promise.all(
       images.map((image) =>
-        mustPin.has(image) ? Promise.resolve(unpinned(image)) : this.#decider.decide(image, policies, review),
+        mustPin.has(image) ? Promise.resolve(unpinned(image)) : this.#decisions.decide(image, scope),
       ),
     );
     for (const each of decided) {
@@ -278,7 +205,7 @@ class Handler implements AdmissionHandler {
     };
   }
 
-  async #mutate(request: AdmissionRequest, workload: Workload, review: ReviewContext): Promise<Answer> {
+  async #mutate(request: AdmissionRequest, workload: Workload, scope: ReviewScope): Promise<Answer> {
     if (!this.#mutates(workload.namespace)) {
       return {
         outcome: 'allowed',
@@ -293,7 +220,7 @@ class Handler implements AdmissionHandler {
     await Promise.all(
       images.map(async (image) => {
         try {
-          const digest = await Promise.race([this.#decider.resolve(image, review), review.deadline]);
+          const digest = await Promise.race([this.#decisions.resolve(image, scope), scope.deadline]);
           if (digest !== 'deadline') digests.set(image, digest);
         } catch (error) {
           // Left unpinned: /validate denies it and says why.
@@ -315,66 +242,11 @@ class Handler implements AdmissionHandler {
   #mutates(namespace: string): boolean {
     return this.#mutation.enabled && !this.#mutation.disabledNamespaces.includes(namespace);
   }
-
-  /** Trust and keys of one snapshot, built once per generation. */
-  #policyContext(snapshot: PolicySnapshot): PolicyContext {
-    if (this.#context?.generation === snapshot.generation) return this.#context;
-    const controllerNamespace = this.#options.controllerNamespace ?? 'sigil-system';
-    const secretValues = (source: SecretKeySource): Uint8Array[] =>
-      Object.values(snapshot.secret(source.namespace ?? controllerNamespace, source.name) ?? {});
-    const keys = new Map<string, readonly KeyObject[]>();
-    this.#context = {
-      generation: snapshot.generation,
-      policies: snapshot.policies,
-      namespacedSecrets: snapshot.policies.some((policy) =>
-        policy.authorities.some((authority) =>
-          authority.sources.some((each) => each.signaturePullSecrets.length > 0),
-        ),
-      ),
-      decisionScope: decisionScope(snapshot.policies),
-      trust: trustFor({
-        trustedRoot: this.#options.trustedRoot,
-        trustRoots: snapshot.trustRoots,
-        caCertificates: secretValues,
-      }),
-      secretKeys: (source) => {
-        const id = `${source.namespace ?? controllerNamespace}/${source.name}`;
-        let found = keys.get(id);
-        if (!found) {
-          // Each value may hold several PEM public keys (upstream allows one value); any one may verify.
-          found = secretValues(source).flatMap((value) =>
-            publicKeysIn(Buffer.from(value).toString('utf8'), id),
-          );
-          keys.set(id, found);
-        }
-        return found;
-      },
-    };
-    return this.#context;
-  }
 }
 
 interface Answer {
   readonly outcome: ReviewOutcome;
   readonly response: unknown;
-}
-
-/** The PEM public keys in a Secret value; what does not import is passed over (the authority then says none). */
-function publicKeysIn(text: string, secret: string): KeyObject[] {
-  let blocks;
-  try {
-    blocks = decodePem(text, `secret ${secret}`);
-  } catch {
-    return [];
-  }
-  return blocks.flatMap((block) => {
-    if (block.label !== 'PUBLIC KEY') return [];
-    try {
-      return [publicKeyFromPem(encodePem(block.label, block.der), `secret ${secret}`)];
-    } catch {
-      return [];
-    }
-  });
 }
 
 /** Pointers of the images an UPDATE leaves as they were in `oldObject`. */

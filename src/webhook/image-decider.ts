@@ -106,6 +106,8 @@ export interface DecidedImage {
   /** `sha256:…` when known (written, or resolved from the tag). */
   readonly digest?: string;
   readonly decision: ImageDecision;
+  /** Until when (ms since the epoch) this decision is reused for the same image; absent when it is not kept. */
+  readonly keptUntil?: number;
 }
 
 export class ImageDecider {
@@ -127,6 +129,11 @@ export class ImageDecider {
   /** Drops every decided image (the policies, trust roots or Secrets changed). */
   forget(): void {
     this.#decisions.clear();
+  }
+
+  /** Until when (ms since the epoch) the digest `resolve` gave for a tag is reused; undefined when not kept. */
+  resolvedUntil(image: string, review: Pick<ReviewContext, 'clientKey'>): number | undefined {
+    return this.#options.tags.expiresAt(tagKey(review.clientKey, parseImageReference(image)));
   }
 
   /** The digest of `image` as written (a tag is resolved in the registry); throws OciError when it cannot be. */
@@ -220,25 +227,26 @@ export class ImageDecider {
       },
     });
     const decided = { image, digest, decision };
-    if (key !== undefined) this.#keep(key, decided, madeFrom);
-    return decided;
+    return key === undefined ? decided : this.#keep(key, decided, madeFrom);
   }
 
   #keep(
     key: string,
     decided: DecidedImage,
     madeFrom: readonly ((caches: ImageDeciderOptions) => number | undefined)[],
-  ): void {
+  ): DecidedImage {
     let expiresAt = this.#options.clock.now().getTime() + this.#options.constantTtlMs;
     for (const staleAt of madeFrom) {
       const at = staleAt(this.#options);
-      if (at === undefined) return; // not kept (evicted, cleared by a policy change, never cached)
+      if (at === undefined) return decided; // not kept (evicted, cleared by a policy change, never cached)
       expiresAt = Math.min(expiresAt, at);
     }
+    const kept = { ...decided, keptUntil: expiresAt };
     this.#decisions.delete(key);
-    this.#decisions.set(key, { decided, expiresAt });
+    this.#decisions.set(key, { decided: kept, expiresAt });
     const max = this.#options.maxDecisions ?? 10_000;
     while (this.#decisions.size > max) this.#decisions.delete(this.#decisions.keys().next().value!);
+    return kept;
   }
 
   #artifactsOf(client: RegistryClient): ArtifactCache {

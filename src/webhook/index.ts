@@ -1,6 +1,23 @@
 // The public names of src/webhook: AdmissionReviews in, decisions and digest patches out.
 export { createAdmissionHandler } from './admission-handler.ts';
-export type { AdmissionHandler, AdmissionHandlerOptions, MutationSettings } from './admission-handler.ts';
+export type {
+  AdmissionHandler,
+  AdmissionHandlerOptions,
+  HandlerSettings,
+  MutationSettings,
+} from './admission-handler.ts';
+export type { DecidedImage, DecisionScope } from './image-decider.ts';
+export type { ImageDecisions, ReviewScope } from './image-decisions.ts';
+export { LocalDecisions } from './local-decisions.ts';
+export type { LocalDecisionsOptions, PolicyFacts } from './local-decisions.ts';
+export { serveWorker, WorkerDecisions } from './worker-decisions.ts';
+export type {
+  Channel,
+  PrimaryMessage,
+  ScopeMessage,
+  WorkerDecisionsOptions,
+  WorkerMessage,
+} from './worker-decisions.ts';
 export { policySnapshot, staticPolicySource } from './policy-source.ts';
 export type { PolicySnapshot, PolicySource, StaticPolicySourceInput } from './policy-source.ts';
 export { RegistryAccess } from './registry-access.ts';

@@ -156,6 +156,11 @@ describe('webhook settings', () => {
     assert.equal(defaults.settings.noMatch, 'deny');
     assert.equal(defaults.settings.mutation, true);
     assert.equal(defaults.settings.deadlineMs, 8_000);
+    assert.equal(defaults.settings.workers, 1);
+    assert.equal(
+      resolveWebhookSettings({ policies: 'p' }, { SIGIL_WEBHOOK_WORKERS: '3' })!.settings.workers,
+      3,
+    );
     const given = resolveWebhookSettings(
       {
         webhookPort: '0',
@@ -163,6 +168,7 @@ describe('webhook settings', () => {
         mutation: false,
         mutationOffNamespaces: 'argocd, flux-system',
         reviewDeadline: '2500',
+        webhookWorkers: '2',
       },
       { SIGIL_POLICIES: '/etc/sigil/policies' },
     )!;
@@ -172,6 +178,7 @@ describe('webhook settings', () => {
     assert.equal(given.settings.mutation, false);
     assert.deepEqual(given.settings.mutationDisabledNamespaces, ['argocd', 'flux-system']);
     assert.equal(given.settings.deadlineMs, 2_500);
+    assert.equal(given.settings.workers, 2);
   });
 
   it('refuse bad values naming the flag', () => {
@@ -182,6 +189,14 @@ describe('webhook settings', () => {
     assert.throws(
       () => resolveWebhookSettings({ policies: 'p', reviewDeadline: '60000' }, {}),
       /--review-deadline: expected a whole number from 100 to 29000/,
+    );
+    assert.throws(
+      () => resolveWebhookSettings({ policies: 'p', webhookWorkers: '0' }, {}),
+      /--webhook-workers: expected a whole number from 1 to 64, received "0"/,
+    );
+    assert.throws(
+      () => resolveWebhookSettings({ policies: 'p' }, { SIGIL_WEBHOOK_WORKERS: 'many' }),
+      /SIGIL_WEBHOOK_WORKERS: expected a whole number/,
     );
     assert.throws(
       () => resolveWebhookSettings({ policies: 'p', webhookPort: '70000' }, {}),

@@ -2,6 +2,7 @@ import { pushTestImage } from '../tools/images.ts';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -107,6 +108,9 @@ describe('the admission webhook of sigil up --policies, against real registries 
           String(REVIEW_DEADLINE_MS),
           '--mutation-off-namespaces',
           'gitops',
+          // Two worker processes serve the port; the sigil process decides what they have not seen.
+          '--webhook-workers',
+          '2',
         ],
         // The webhook's own docker credentials must not open the private registry.
         env: { DOCKER_CONFIG: emptyDockerConfig },
@@ -154,6 +158,7 @@ describe('the admission webhook of sigil up --policies, against real registries 
       for (const socket of blackHole.sockets) socket.destroy();
       blackHole.server.close();
     }
+    if (process.env.SIGIL_E2E_STDERR) process.stderr.write(sigil?.stderr() ?? '');
     await Promise.all([sigil?.cleanup(), registry?.stop(), privateRegistry?.stop(), countedRegistry?.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -790,6 +795,7 @@ describe('the admission webhook of sigil up --policies, against real registries 
           cache: 'verification',
           result: 'merged',
         }),
+        kept: await counter('sigil_webhook_cache_lookups_total', { cache: 'decision', result: 'hit' }),
       });
       // The first request to a registry may cost more (a /v2/ probe, a connection): not what is measured.
       allowed(await validate(review(POD, [warmup.pinned])));
@@ -812,9 +818,12 @@ describe('the admission webhook of sigil up --policies, against real registries 
       );
       assert.equal(afterContended.miss - beforeContended.miss, 1, 'verification cache misses');
       assert.equal(
-        afterContended.hit - beforeContended.hit + (afterContended.merged - beforeContended.merged),
+        afterContended.hit -
+          beforeContended.hit +
+          (afterContended.merged - beforeContended.merged) +
+          (afterContended.kept - beforeContended.kept),
         19,
-        'the other 19 reviews joined the work in flight or found its result',
+        'the other 19 reviews joined the work in flight, found its result or the decision made of it',
       );
 
       allowed(await validate(review(DEPLOYMENT, [contended.pinned])));
@@ -822,6 +831,38 @@ describe('the admission webhook of sigil up --policies, against real registries 
       assert.equal(repeated.requests - afterContended.requests, 0, 'a cached verdict costs no request');
       assert.equal(repeated.hit - afterContended.hit, 1);
       assert.equal(repeated.miss - afterContended.miss, 0);
+    });
+  });
+
+  describe('webhook workers', () => {
+    /** The pids of the sigil process's children: its webhook workers. */
+    const workerPids = () =>
+      readdirSync(`/proc/${sigil.child.pid}/task`).flatMap((task) =>
+        readFileSync(`/proc/${sigil.child.pid}/task/${task}/children`, 'utf8')
+          .split(' ')
+          .filter(Boolean)
+          .map(Number),
+      );
+
+    it('a worker that dies is replaced, and reviews are answered meanwhile by the other', async () => {
+      const image = await pushImage(registry, 'keyless/workers');
+      await signKeyless(image.pinned);
+      const before = workerPids();
+      assert.equal(before.length, 2, `two workers: ${before.join(', ')}`);
+      process.kill(before[0]!, 'SIGKILL');
+      await eventually(async () => {
+        try {
+          return (await validate(review(POD, [image.pinned]))).response.allowed;
+        } catch {
+          return false; // a keep-alive socket of the killed worker
+        }
+      }, 'a review is answered after a worker was killed');
+      await eventually(async () => {
+        const now = workerPids();
+        return now.length === 2 && !now.includes(before[0]!);
+      }, 'a new worker replaces the killed one');
+      agent.destroy(); // the next requests open connections that the new worker may take too
+      for (let index = 0; index < 8; index++) allowed(await validate(review(POD, [image.pinned])));
     });
   });
 
