@@ -81,7 +81,7 @@ const handler = createAdmissionHandler({
 });
 const fastRoutes = createFastRoutes({ logger, metrics });
 for (const route of webhookRoutes(handler)) fastRoutes.add(route);
-const app = createApp({ logger, metrics, readiness: [] });
+const app = createApp({ logger, metrics, readiness: [{ name: 'webhook', check: () => decisions.ready }] });
 const server = await listen(fastRoutes.listener(app), {
   host: config.host,
   port: config.port,

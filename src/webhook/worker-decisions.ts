@@ -99,6 +99,11 @@ export class WorkerDecisions implements ImageDecisions {
     });
   }
 
+  /** Whether the primary has told which policies are in force (the worker's readiness). */
+  get ready(): boolean {
+    return this.#facts !== undefined;
+  }
+
   async decide(image: string, scope: ReviewScope): Promise<DecidedImage> {
     const key = this.#decisionKey(image, scope);
     if (key !== undefined) {

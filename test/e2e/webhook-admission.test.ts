@@ -862,7 +862,18 @@ describe('the admission webhook of sigil up --policies, against real registries 
         return now.length === 2 && !now.includes(before[0]!);
       }, 'a new worker replaces the killed one');
       agent.destroy(); // the next requests open connections that the new worker may take too
-      for (let index = 0; index < 8; index++) allowed(await validate(review(POD, [image.pinned])));
+      for (let index = 0; index < 8; index++) {
+        allowed(await validate(review(POD, [image.pinned])));
+        const ready = await new Promise<number>((resolve, reject) =>
+          httpsRequest(`${webhookUrl}/readyz`, { agent }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end(),
+        );
+        assert.equal(ready, 200, 'every worker is ready once it knows the policies');
+      }
     });
   });
 

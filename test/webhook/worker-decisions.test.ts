@@ -123,7 +123,9 @@ describe('webhook workers: decisions asked of the primary', () => {
 
   it('asks once for an image and answers it again by itself, until the policies change', async () => {
     const { source, worker, asked, stop } = pair(FROZEN);
+    assert.equal(worker.ready, false);
     await settle(); // the policy facts arrive
+    assert.equal(worker.ready, true);
     const image = `evil.example/app@${DIGEST}`;
     const first = await worker.decide(image, scope());
     assert.equal(first.decision.outcome, 'denied');
