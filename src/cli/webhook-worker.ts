@@ -2,6 +2,7 @@
 // settings in SIGIL_WEBHOOK_WORKER; serves /validate and /mutate on the shared port, asking the
 // primary for every image it has no kept decision for. Stops when the primary disconnects.
 import cluster from 'node:cluster';
+import { describeError, isSigilError } from '../core/index.ts';
 import {
   createApp,
   createFastRoutes,
@@ -82,12 +83,22 @@ const handler = createAdmissionHandler({
 const fastRoutes = createFastRoutes({ logger, metrics });
 for (const route of webhookRoutes(handler)) fastRoutes.add(route);
 const app = createApp({ logger, metrics, readiness: [{ name: 'webhook', check: () => decisions.ready }] });
-const server = await listen(fastRoutes.listener(app), {
-  host: config.host,
-  port: config.port,
-  tls: { certFile: config.certFile, keyFile: config.keyFile },
-  logger,
-});
+let server: Awaited<ReturnType<typeof listen>>;
+try {
+  server = await listen(fastRoutes.listener(app), {
+    host: config.host,
+    port: config.port,
+    tls: { certFile: config.certFile, keyFile: config.keyFile },
+    logger,
+  });
+} catch (error) {
+  // The primary fails its start with this reason (a bad certificate, a port in use).
+  send({
+    type: 'sigil:failed',
+    reason: isSigilError(error) ? `${error.code}: ${error.message}` : describeError(error),
+  });
+  process.exit(1);
+}
 send({ type: 'sigil:listening', url: server.url });
 process.on('disconnect', () => {
   void server.close().finally(() => process.exit(0));

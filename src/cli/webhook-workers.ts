@@ -33,9 +33,14 @@ export interface WorkerConfig {
 /** Messages of a worker beyond the decisions: it is listening; its metrics. */
 type WorkerStatus =
   | { readonly type: 'sigil:listening'; readonly url: string }
+  /** It could not listen, and exits. */
+  | { readonly type: 'sigil:failed'; readonly reason: string }
   | { readonly type: 'sigil:metrics'; readonly id: number; readonly metrics: MetricsSnapshot }
   /** The worker's /metrics was asked for: it answers what the primary's would. */
   | { readonly type: 'sigil:metrics-text'; readonly id: number };
+
+/** How long after a worker died its replacement is started, ms. */
+const RESPAWN_DELAY_MS = 1_000;
 
 export interface RunningWorkers {
   readonly url: string;
@@ -59,6 +64,7 @@ export async function startWebhookWorkers(options: {
     execArgv: loaderArguments(process.execArgv),
   });
   let closing = false;
+  let started = false;
   const workers = new Set<Worker>();
   const pendingMetrics = new Map<number, (snapshot: MetricsSnapshot) => void>();
   let nextMetricsId = 1;
@@ -71,6 +77,7 @@ export async function startWebhookWorkers(options: {
     workers.add(worker);
     const listeners = new Set<(message: WorkerMessage) => void>();
     let stop = (): void => undefined;
+    let failure: string | undefined;
     const listening = new Promise<string>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage | WorkerStatus) => {
         if (message.type === 'sigil:listening') {
@@ -82,6 +89,8 @@ export async function startWebhookWorkers(options: {
             onMessage: (listener) => listeners.add(listener),
           });
           resolve(message.url);
+        } else if (message.type === 'sigil:failed') {
+          failure = message.reason;
         } else if (message.type === 'sigil:metrics') pendingMetrics.get(message.id)?.(message.metrics);
         else if (message.type === 'sigil:metrics-text') {
           void metricsText(metrics).then(
@@ -96,12 +105,19 @@ export async function startWebhookWorkers(options: {
         reject(
           new CliError(
             'CLI_WEBHOOK_WORKER_FAILED',
-            `webhook worker exited (${signal ?? code}) before listening; see its log above`,
+            failure !== undefined
+              ? `webhook worker could not listen: ${failure}`
+              : `webhook worker exited (${signal ?? code}) before listening; see its log above`,
           ),
         );
-        if (closing) return;
+        // Before every worker listens, a failure fails the start instead (the caller says why).
+        if (closing || !started) return;
         logger.error({ worker: worker.id, code, signal }, 'webhook worker exited; starting another');
-        fork().catch((error: unknown) => logger.error({ err: error }, 'webhook worker did not start'));
+        // A pause first, so a worker that cannot start does not become a busy loop of forks.
+        setTimeout(() => {
+          if (closing) return;
+          fork().catch((error: unknown) => logger.error({ err: error }, 'webhook worker did not start'));
+        }, RESPAWN_DELAY_MS).unref();
       });
     });
     return listening;
@@ -136,6 +152,7 @@ export async function startWebhookWorkers(options: {
     await stopAll(workers);
     throw error;
   }
+  started = true;
   metrics.remote.add(remote);
   logger.info({ url, workers: count }, 'webhook workers are up');
   return {

@@ -914,6 +914,35 @@ describe('the admission webhook of sigil up --policies, against real registries 
   });
 });
 
+describe('sigil up --webhook-workers with a certificate that does not load', () => {
+  it('fails to start, saying why the worker could not listen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-webhook-workers-'));
+    try {
+      await mkdir(join(dir, 'policies'));
+      const certFile = join(dir, 'missing.crt');
+      await assert.rejects(
+        startSigil({
+          args: [
+            ...['--policies', join(dir, 'policies'), '--webhook-port', '0', '--webhook-workers', '2'],
+            ...['--tls-cert', certFile, '--tls-key', join(dir, 'missing.key')],
+          ],
+        }),
+        (error: Error) => {
+          assert.match(
+            error.message,
+            new RegExp(
+              `CLI_WEBHOOK_WORKER_FAILED: webhook worker could not listen: SERVER_TLS_INVALID: .*${escape(certFile)}`,
+            ),
+          );
+          return true;
+        },
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
