@@ -302,22 +302,24 @@ function tagKey(clientKey: string, reference: ImageReference): string {
  */
 function decisionKey(image: string, policies: PolicyContext, review: ReviewContext): string | undefined {
   const { resource } = review;
-  let scope: string;
-  switch (policies.decisionScope) {
+  const part = resourcePart(policies.decisionScope, resource);
+  if (part === undefined) return undefined;
+  const namespace = policies.namespacedSecrets ? (resource.namespace ?? '') : '';
+  return `${policies.generation}|${review.clientKey}|${namespace}|${part}|${image}`;
+}
+
+/** What of `resource` a decision under `scope` depends on, as part of a key; undefined for `object`. */
+export function resourcePart(scope: DecisionScope, resource: AdmittedResource): string | undefined {
+  switch (scope) {
     case 'image':
-      scope = '';
-      break;
+      return '';
     case 'resource':
-      scope = `${resource.group}/${resource.version}/${resource.resource}`;
-      break;
+      return `${resource.group}/${resource.version}/${resource.resource}`;
     case 'labels':
-      scope = `${resource.group}/${resource.version}/${resource.resource}|${JSON.stringify(resource.labels)}`;
-      break;
+      return `${resource.group}/${resource.version}/${resource.resource}|${JSON.stringify(resource.labels)}`;
     case 'object':
       return undefined;
   }
-  const namespace = policies.namespacedSecrets ? (resource.namespace ?? '') : '';
-  return `${policies.generation}|${review.clientKey}|${namespace}|${scope}|${image}`;
 }
 
 function reasonOf(error: unknown): string {

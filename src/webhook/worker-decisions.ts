@@ -1,7 +1,7 @@
 import { describeError, systemClock, type Clock } from '../core/index.ts';
 import { parseImageReference } from '../oci/index.ts';
 import type { AdmittedResource } from '../policy/index.ts';
-import type { DecidedImage } from './image-decider.ts';
+import { resourcePart, type DecidedImage } from './image-decider.ts';
 import type { ImageDecisions, ReviewScope } from './image-decisions.ts';
 import type { LocalDecisions, PolicyFacts } from './local-decisions.ts';
 import { noWebhookMetrics, type WebhookMetrics } from './webhook-metrics.ts';
@@ -169,22 +169,8 @@ export class WorkerDecisions implements ImageDecisions {
   /** Like the primary's decision key, with the pull-secret names standing for the credentials. */
   #decisionKey(image: string, scope: ReviewScope): string | undefined {
     const facts = this.#facts;
-    if (facts === undefined) return undefined;
-    const { resource } = scope;
-    let part: string;
-    switch (facts.decisionScope) {
-      case 'image':
-        part = '';
-        break;
-      case 'resource':
-        part = `${resource.group}/${resource.version}/${resource.resource}`;
-        break;
-      case 'labels':
-        part = `${resource.group}/${resource.version}/${resource.resource}|${JSON.stringify(resource.labels)}`;
-        break;
-      case 'object':
-        return undefined;
-    }
+    const part = facts && resourcePart(facts.decisionScope, scope.resource);
+    if (facts === undefined || part === undefined) return undefined;
     return `${facts.generation}|${credentialsOf(scope)}|${part}|${image}`;
   }
 
@@ -210,20 +196,26 @@ function credentialsOf(scope: ReviewScope): string {
 
 /** The decision when the primary did not answer: denied, saying so. */
 function unanswered(image: string): DecidedImage {
-  const message = `timed out verifying ${image}: the webhook's primary process did not answer`;
+  return webhookDenial(
+    image,
+    'TIMED_OUT',
+    `timed out verifying ${image}: the webhook's primary process did not answer`,
+  );
+}
+
+/** A denial by the webhook itself (no policy could be evaluated), with its reason. */
+function webhookDenial(
+  image: string,
+  code: 'TIMED_OUT' | 'EVIDENCE_UNAVAILABLE',
+  message: string,
+): DecidedImage {
   return {
     image,
     decision: {
       image,
       outcome: 'denied',
       policies: [
-        {
-          name: '(webhook)',
-          mode: 'enforce',
-          outcome: 'failed',
-          reason: { code: 'TIMED_OUT', message },
-          authorities: [],
-        },
+        { name: '(webhook)', mode: 'enforce', outcome: 'failed', reason: { code, message }, authorities: [] },
       ],
     },
   };
@@ -252,7 +244,7 @@ export function serveWorker(
             type: 'sigil:decided',
             id: message.id,
             generation,
-            decided: failedDecision(message.image, describeError(error)),
+            decided: webhookDenial(message.image, 'EVIDENCE_UNAVAILABLE', describeError(error)),
           }),
       );
       return;
@@ -284,25 +276,6 @@ function reviewScope(message: ScopeMessage, clock: Clock): ReviewScope {
         setTimeout(resolve, Math.max(0, message.deadlineAt - clock.now().getTime()), 'deadline').unref();
       });
       return deadline;
-    },
-  };
-}
-
-function failedDecision(image: string, message: string): DecidedImage {
-  return {
-    image,
-    decision: {
-      image,
-      outcome: 'denied',
-      policies: [
-        {
-          name: '(webhook)',
-          mode: 'enforce',
-          outcome: 'failed',
-          reason: { code: 'EVIDENCE_UNAVAILABLE', message },
-          authorities: [],
-        },
-      ],
     },
   };
 }
