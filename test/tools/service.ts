@@ -89,6 +89,11 @@ export async function run(
   const err: Buffer[] = [];
   child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  // A tool that exits without reading its input (htpasswd -Bbn) makes this write fail with EPIPE: not
+  // an error of the run, whose exit code says how it went.
+  child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') child.emit('error', error);
+  });
   child.stdin?.end(options.input ?? '');
   const [code] = (await once(child, 'close')) as [number | null];
   const stdout = Buffer.concat(out).toString('utf8');
