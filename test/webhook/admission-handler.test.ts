@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fixedClock } from '../../src/core/index.ts';
-import { createRegistryClient } from '../../src/oci/index.ts';
-import { parsePolicyDocuments, type ClusterImagePolicy } from '../../src/policy/index.ts';
-import type { TrustMaterial } from '../../src/verify/index.ts';
+import type { RegistryAccess } from '../../src/webhook/index.ts';
 import {
   createAdmissionHandler,
-  RegistryAccess,
   staticPolicySource,
   type AdmissionHandlerOptions,
   type AdmissionReviewResponse,
   type WebhookMetrics,
 } from '../../src/webhook/index.ts';
+import { clusterImagePolicies, hangingRegistry, NO_TRUST } from './fixtures.ts';
 
 /**
  * The handler's decisions that need no signature: skips, unknown kinds, malformed reviews, static
@@ -21,21 +18,9 @@ import {
  * test/e2e/webhook-admission.test.ts's.
  */
 
-const NO_TRUST: TrustMaterial = {
-  certificateAuthorities: [],
-  timestampAuthorities: [],
-  tlogs: [],
-  ctlogs: [],
-};
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-function policies(yaml: string): ClusterImagePolicy[] {
-  return parsePolicyDocuments(yaml, 'test policies').filter(
-    (each): each is ClusterImagePolicy => each.kind === 'ClusterImagePolicy',
-  );
-}
-
-const STATIC_POLICIES = policies(`
+const STATIC_POLICIES = clusterImagePolicies(`
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: system}
@@ -103,26 +88,17 @@ function recordingMetrics(): WebhookMetrics & { calls: string[] } {
 }
 
 describe('admission handler', () => {
-  /** A TCP server that accepts connections and never answers: a registry that hangs. */
-  let silent: Server;
+  let registry: Awaited<ReturnType<typeof hangingRegistry>>;
   let silentHost: string;
-  const sockets = new Set<Socket>();
   let access: RegistryAccess;
 
   before(async () => {
-    silent = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentHost = `127.0.0.1:${(silent.address() as { port: number }).port}`;
-    access = new RegistryAccess({
-      createClient: (credentials) => createRegistryClient({ credentials, retries: 0 }),
-    });
+    registry = await hangingRegistry();
+    silentHost = registry.host;
+    access = registry.access;
   });
 
-  after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
-    await access.close();
-  });
+  after(() => registry.close());
 
   function handler(options: Partial<AdmissionHandlerOptions> = {}) {
     const source = staticPolicySource({ policies: STATIC_POLICIES });
@@ -332,7 +308,7 @@ describe('admission handler', () => {
   });
 
   it('keeps decisions per label set when a policy matches by label, and none when a policy reads the object', async () => {
-    const byLabel = policies(`
+    const byLabel = clusterImagePolicies(`
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: web-frozen}
@@ -355,7 +331,7 @@ spec:
     );
 
     // A CIP-level policy with includeSpec sees the whole pod: the same image in another pod is decided anew.
-    const bySpec = policies(`
+    const bySpec = clusterImagePolicies(`
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: single-container}

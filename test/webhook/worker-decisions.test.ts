@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createRegistryClient } from '../../src/oci/index.ts';
-import { parsePolicyDocuments, type ClusterImagePolicy } from '../../src/policy/index.ts';
-import type { TrustMaterial } from '../../src/verify/index.ts';
+import type { ClusterImagePolicy } from '../../src/policy/index.ts';
+import type { RegistryAccess } from '../../src/webhook/index.ts';
 import {
   LocalDecisions,
-  RegistryAccess,
   serveWorker,
   staticPolicySource,
   WorkerDecisions,
@@ -15,6 +13,7 @@ import {
   type ReviewScope,
   type WorkerMessage,
 } from '../../src/webhook/index.ts';
+import { clusterImagePolicies, hangingRegistry, NO_TRUST } from './fixtures.ts';
 
 /**
  * A webhook worker and its primary, joined by an in-memory channel that carries JSON as the cluster's
@@ -22,21 +21,9 @@ import {
  * policy changes, and denies (never hangs) when the primary does not answer.
  */
 
-const NO_TRUST: TrustMaterial = {
-  certificateAuthorities: [],
-  timestampAuthorities: [],
-  tlogs: [],
-  ctlogs: [],
-};
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 
-function policies(yaml: string): ClusterImagePolicy[] {
-  return parsePolicyDocuments(yaml, 'test policies').filter(
-    (each): each is ClusterImagePolicy => each.kind === 'ClusterImagePolicy',
-  );
-}
-
-const FROZEN = policies(`
+const FROZEN = clusterImagePolicies(`
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: frozen}
@@ -44,7 +31,7 @@ spec:
   images: [{glob: "evil.example/**"}]
   authorities: [{name: freeze, static: {action: fail, message: frozen}}]
 `);
-const BY_SPEC = policies(`
+const BY_SPEC = clusterImagePolicies(`
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: single}
@@ -74,25 +61,17 @@ function scope(object: unknown = {}, deadlineMs = 2_000): ReviewScope {
 }
 
 describe('webhook workers: decisions asked of the primary', () => {
-  let silent: Server;
+  let registry: Awaited<ReturnType<typeof hangingRegistry>>;
   let silentHost: string;
-  const sockets = new Set<Socket>();
   let access: RegistryAccess;
 
   before(async () => {
-    silent = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentHost = `127.0.0.1:${(silent.address() as { port: number }).port}`;
-    access = new RegistryAccess({
-      createClient: (credentials) => createRegistryClient({ credentials, retries: 0 }),
-    });
+    registry = await hangingRegistry();
+    silentHost = registry.host;
+    access = registry.access;
   });
 
-  after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
-    await access.close();
-  });
+  after(() => registry.close());
 
   /** A primary over `policies` and one worker; `asked` lists what the worker sent. */
   function pair(initial: ClusterImagePolicy[], options: { deliver?: boolean } = {}) {
