@@ -52,10 +52,7 @@ export async function runWrk(options: WrkRun): Promise<{ result: WrkResult; outp
   return { result: JSON.parse(line) as WrkResult, output };
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
+export { median } from './report.ts';
 
 /** The server's Prometheus counters and gauges by name, with labels as written (`name{stage="ct"}`). */
 export async function scrape(sigil: RunningSigil): Promise<Map<string, number>> {

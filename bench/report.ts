@@ -1,5 +1,5 @@
 /** A figure with thousands separators; three decimals for small values, none for large ones. */
-function format(value: number): string {
+export function format(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 10 ? 3 : 0 });
 }
 
@@ -18,4 +18,10 @@ export function report(name: string, value: number, target: { atLeast?: number; 
   }
   process.stdout.write(`${name.padEnd(56)} ${format(value).padStart(12)}  (${verdict})\n`);
   return met;
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }

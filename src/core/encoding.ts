@@ -92,7 +92,9 @@ export interface PemBlock {
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \1-----/g;
 
 export function encodePem(label: string, der: Uint8Array): string {
-  const body = encodeBase64(der).replace(/.{1,64}/g, '$&\n');
+  const base64 = encodeBase64(der);
+  let body = '';
+  for (let start = 0; start < base64.length; start += 64) body += base64.slice(start, start + 64) + '\n';
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 

@@ -298,18 +298,12 @@ interface TbsFields {
 function readTbsFields(der: Uint8Array, tbs: DerElement): TbsFields {
   const fields = readChildren(der, tbs);
   let next = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const take = (tag: number, name: string): DerElement => {
-    const element = fields[next++];
-    if (!element) throw syntax(`expected tbsCertificate.${name}`);
-    expectTag(element, tag, `tbsCertificate.${name}`);
-    return element;
-  };
-  const serialNumber = take(DerTag.integer, 'serialNumber');
-  const signature = take(DerTag.sequence, 'signature');
-  const issuer = take(DerTag.sequence, 'issuer');
-  const validity = take(DerTag.sequence, 'validity');
-  const subject = take(DerTag.sequence, 'subject');
-  const subjectPublicKeyInfo = take(DerTag.sequence, 'subjectPublicKeyInfo');
+  const serialNumber = tbsField(fields, next++, DerTag.integer, 'serialNumber');
+  const signature = tbsField(fields, next++, DerTag.sequence, 'signature');
+  const issuer = tbsField(fields, next++, DerTag.sequence, 'issuer');
+  const validity = tbsField(fields, next++, DerTag.sequence, 'validity');
+  const subject = tbsField(fields, next++, DerTag.sequence, 'subject');
+  const subjectPublicKeyInfo = tbsField(fields, next++, DerTag.sequence, 'subjectPublicKeyInfo');
   for (const optionalTag of [0x81, 0x82]) if (fields[next]?.tag === optionalTag) next++;
   const extensions = fields[next]?.tag === EXTENSIONS_TAG ? fields[next++] : undefined;
   if (next !== fields.length)
@@ -325,6 +319,17 @@ function readTbsFields(der: Uint8Array, tbs: DerElement): TbsFields {
   };
 }
 
+/**
+ * The field of tbsCertificate at `position`, of type `tag`. A module function rather than a closure in
+ * readTbsFields: under tsx every named closure is renamed (Object.defineProperty) each time it is made.
+ */
+function tbsField(fields: readonly DerElement[], position: number, tag: number, name: string): DerElement {
+  const element = fields[position];
+  if (!element) throw syntax(`expected tbsCertificate.${name}`);
+  expectTag(element, tag, `tbsCertificate.${name}`);
+  return element;
+}
+
 /** Validity ::= SEQUENCE { notBefore Time, notAfter Time } (RFC 5280 §4.1.2.5). */
 function readValidity(der: Uint8Array, validity: DerElement): { notBefore: number; notAfter: number } {
   const [notBefore, notAfter, ...rest] = readChildren(der, validity);
@@ -332,32 +337,21 @@ function readValidity(der: Uint8Array, validity: DerElement): { notBefore: numbe
   return { notBefore: readTime(der, notBefore, 'notBefore'), notAfter: readTime(der, notAfter, 'notAfter') };
 }
 
-const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-
 /**
  * UTCTime YYMMDDHHMMSSZ (years 1950–2049) or GeneralizedTime YYYYMMDDHHMMSSZ, as RFC 5280 §4.1.2.5
- * requires them (seconds present, Zulu, no fraction).
+ * requires them (seconds present, Zulu, no fraction). Read digit by digit from the DER bytes: every
+ * certificate of every bundle has two, and a string, a regex and its groups cost several times more.
  */
 function readTime(der: Uint8Array, element: DerElement, name: string): number {
-  const text = Buffer.from(contentBytes(der, element)).toString('latin1');
-  let match: RegExpExecArray | null;
-  let year: number;
-  if (element.tag === 0x17 && (match = UTC_TIME.exec(text))) {
-    const yy = Number(match[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (element.tag === 0x18 && (match = GENERALIZED_TIME.exec(text))) {
-    year = Number(match[1]);
-  } else {
-    throw syntax(`validity.${name}: expected UTCTime or GeneralizedTime, received ${JSON.stringify(text)}`);
+  const bytes = contentBytes(der, element);
+  const yearDigits = element.tag === 0x17 ? 2 : element.tag === 0x18 ? 4 : 0;
+  const fields = yearDigits === 0 ? undefined : readDigitPairs(bytes, yearDigits);
+  if (!fields) {
+    const text = JSON.stringify(Buffer.from(bytes).toString('latin1'));
+    throw syntax(`validity.${name}: expected UTCTime or GeneralizedTime, received ${text}`);
   }
-  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [yearField, month, day, hour, minute, second] = fields;
+  const year = yearDigits === 2 ? (yearField >= 50 ? 1900 : 2000) + yearField : yearField;
   const time = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(time);
   if (
@@ -366,9 +360,33 @@ function readTime(der: Uint8Array, element: DerElement, name: string): number {
     hour > 23 ||
     minute > 59 ||
     second > 59
-  )
-    throw syntax(`validity.${name}: not a calendar time: ${JSON.stringify(text)}`);
+  ) {
+    const text = JSON.stringify(Buffer.from(bytes).toString('latin1'));
+    throw syntax(`validity.${name}: not a calendar time: ${text}`);
+  }
   return time;
+}
+
+type TimeFields = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+
+/** Year (`yearDigits` digits), month, day, hour, minute, second from `…Z`; undefined for any other shape. */
+function readDigitPairs(bytes: Uint8Array, yearDigits: number): TimeFields | undefined {
+  if (bytes.byteLength !== yearDigits + 11 || bytes[yearDigits + 10] !== 0x5a /* Z */) return undefined;
+  for (let i = 0; i < yearDigits + 10; i++) if (bytes[i]! < 0x30 || bytes[i]! > 0x39) return undefined;
+  let year = 0;
+  for (let i = 0; i < yearDigits; i++) year = year * 10 + bytes[i]! - 0x30;
+  return [
+    year,
+    digitPair(bytes, yearDigits),
+    digitPair(bytes, yearDigits + 2),
+    digitPair(bytes, yearDigits + 4),
+    digitPair(bytes, yearDigits + 6),
+    digitPair(bytes, yearDigits + 8),
+  ];
+}
+
+function digitPair(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! - 0x30) * 10 + bytes[at + 1]! - 0x30;
 }
 
 /** Extensions ::= SEQUENCE OF SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
@@ -380,7 +398,9 @@ function readExtensions(der: Uint8Array, field: DerElement): Map<string, Certifi
   for (const extension of readChildren(der, list)) {
     expectTag(extension, DerTag.sequence, 'extension');
     const parts = readChildren(der, extension);
-    const oid = extensionOid(der, extension);
+    const [id] = parts;
+    if (!id || id.tag !== DerTag.oid) throw syntax('expected an extension OID');
+    const oid = decodeOid(contentBytes(der, id));
     const flag = parts.length === 3 ? parts[1]! : undefined;
     const value = parts.at(-1);
     if (parts.length < 2 || parts.length > 3 || !value) throw syntax(`malformed extension ${oid}`);

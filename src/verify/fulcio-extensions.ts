@@ -92,6 +92,9 @@ export const FULCIO_EXTENSION_FIELDS: ReadonlyArray<readonly [arc: number, field
   [24, 'tokenSubject'],
 ];
 
+/** FULCIO_EXTENSION_FIELDS with each OID spelled out once (a string built per lookup costs a flatten and a hash). */
+const FIELDS_BY_OID = FULCIO_EXTENSION_FIELDS.map(([arc, field]) => ({ arc, field, oid: FULCIO_ARC + arc }));
+
 /** The last arc whose value is the raw string, without a DER wrapper. */
 const LAST_RAW_ARC = 6;
 const UTF8_STRING = 0x0c;
@@ -103,8 +106,7 @@ const UTF8_STRING = 0x0c;
  */
 export function readFulcioExtensions(leaf: ParsedCertificate): FulcioExtensions {
   const extensions: FulcioExtensions = {};
-  for (const [arc, name] of FULCIO_EXTENSION_FIELDS) {
-    const oid = FULCIO_ARC + arc;
+  for (const { arc, field: name, oid } of FIELDS_BY_OID) {
     const extension = leaf.extensions.get(oid);
     if (!extension) continue;
     extensions[name] = readValue(() =>

@@ -67,12 +67,11 @@ export function verifyEmbeddedScts(
   const scts = parseSctList(extension.value);
   // Built on first need: a check remembered by verifyOnce is keyed by the leaf and issuer key instead,
   // which determine the entry, and rebuilding the TBS costs more than the rest of the step.
-  let entry: Uint8Array | undefined;
-  const entryOf = () => (entry ??= precertificateEntry(leaf, issuer));
+  const entry = new PrecertificateEntry(leaf, issuer);
   const verified = new Set<string>();
   const faults: string[] = [];
   scts.forEach((sct, position) => {
-    const fault = sctFault(sct, leaf, issuer, entryOf, ctlogs);
+    const fault = sctFault(sct, leaf, issuer, entry, ctlogs);
     if (fault !== undefined) faults.push(`sct[${position}]: ${fault}`);
     else if (sct.version === 0) verified.add(Buffer.from(sct.logId).toString('hex'));
   });
@@ -86,12 +85,24 @@ export function verifyEmbeddedScts(
   return verified.size;
 }
 
+/** The signed precertificate entry of a leaf, built on first need. */
+class PrecertificateEntry {
+  #bytes: Uint8Array | undefined;
+  constructor(
+    readonly leaf: ParsedCertificate,
+    readonly issuer: ParsedCertificate,
+  ) {}
+  get bytes(): Uint8Array {
+    return (this.#bytes ??= precertificateEntry(this.leaf, this.issuer));
+  }
+}
+
 /** Why `sct` does not count, or undefined when a trusted log signed it. */
 function sctFault(
   sct: ParsedSct,
   leaf: ParsedCertificate,
   issuer: ParsedCertificate,
-  entryOf: () => Uint8Array,
+  entry: PrecertificateEntry,
   ctlogs: readonly TransparencyLogInstance[],
 ): string | undefined {
   if (sct.version === 'unknown') return `expected version 0 (v1), received ${sct.versionByte}`;
@@ -119,7 +130,7 @@ function sctFault(
         sct.extensions,
         sct.signature,
       ];
-      return verifyOnce(parts, () => verify('sha256', signatureInput(sct, entryOf()), key, sct.signature));
+      return verifyOnce(parts, () => verify('sha256', signatureInput(sct, entry.bytes), key, sct.signature));
     } catch {
       return false;
     }

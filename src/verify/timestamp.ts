@@ -209,12 +209,11 @@ function checkTimeStampingUsage(signing: ParsedCertificate): string | undefined 
     if (error instanceof CoreError) return error.message;
     throw error;
   }
-  const name = (): string => describeName(signing.subject);
   if (usages?.length !== 1 || usages[0] !== EKU_TIME_STAMPING) {
-    return `certificate ${name()}: expected the extended key usage ${EKU_TIME_STAMPING} (timeStamping) alone, received ${usages?.join(', ') ?? 'none'}`;
+    return `certificate ${describeName(signing.subject)}: expected the extended key usage ${EKU_TIME_STAMPING} (timeStamping) alone, received ${usages?.join(', ') ?? 'none'}`;
   }
   if (!signing.extensions.get(OID_EXTENDED_KEY_USAGE)?.critical) {
-    return `certificate ${name()}: expected its extended key usage extension to be critical`;
+    return `certificate ${describeName(signing.subject)}: expected its extended key usage extension to be critical`;
   }
   return undefined;
 }
@@ -229,12 +228,11 @@ const KEY_TYPES: Readonly<Record<SignatureScheme['family'], string>> = {
 /** RFC 5652 §5.4, §5.6: the signature over the DER SET OF signed attributes, with the signer's key. */
 function checkSignature(token: TimestampToken, signing: ParsedCertificate): string | undefined {
   const { scheme, signedAttributes, signature } = token.signer;
-  const name = (): string => describeName(signing.subject);
   let valid: boolean;
   try {
     const key = publicKeyOf(signing);
     if (key.asymmetricKeyType !== KEY_TYPES[scheme.family]) {
-      return `certificate ${name()}: expected a ${KEY_TYPES[scheme.family]} key for a ${scheme.family} signature, received ${key.asymmetricKeyType}`;
+      return `certificate ${describeName(signing.subject)}: expected a ${KEY_TYPES[scheme.family]} key for a ${scheme.family} signature, received ${key.asymmetricKeyType}`;
     }
     valid = verifyOnce([signing.subjectPublicKeyInfo, String(scheme.hash), signedAttributes, signature], () =>
       verify(scheme.hash, signedAttributes, key, signature),
@@ -244,7 +242,7 @@ function checkSignature(token: TimestampToken, signing: ParsedCertificate): stri
   }
   return valid
     ? undefined
-    : `the signature over the signed attributes does not verify with the key of ${name()}`;
+    : `the signature over the signed attributes does not verify with the key of ${describeName(signing.subject)}`;
 }
 
 /** Signing certificates' keys, imported once per ParsedCertificate (the TSA leaves live as long as the trust material). */
