@@ -68,8 +68,10 @@ function pathOf(url: string | undefined): string {
 
 /**
  * One request on a fast route. Written for the cached admission review (thousands a second on one
- * core): no promise for the body, no listeners on the response, the metrics and the in-flight count
- * settled once when the answer is written or the client goes away.
+ * core): no promise for the body, no listeners on the response but 'close', the metrics and the
+ * in-flight count settled once when the answer is written or the client goes away. The state lives in
+ * an object with methods rather than in closures: under tsx (`npm start`) every named closure is
+ * renamed with Object.defineProperty each time it is made, microseconds per request.
  */
 function serve(
   entry: { route: FastPostRoute; inFlight: number },
@@ -77,76 +79,106 @@ function serve(
   response: ServerResponse,
   context: { logger: Logger; metrics: ServerMetrics },
 ): void {
-  const { route } = entry;
-  const started = performance.now();
-  let settled = false;
-  const answer = (status: number, headers: Readonly<Record<string, string>>, body: unknown): void => {
-    if (settled) return;
-    settled = true;
-    entry.inFlight -= 1;
-    send(response, status, headers, body);
-    const code = String(response.statusCode);
-    context.metrics.httpRequestDuration.observe(
-      { method: 'POST', route: route.path, status: code },
-      (performance.now() - started) / 1000,
-    );
-    route.onResponse?.(response.statusCode);
-  };
-  const fail = (error: unknown): void => {
-    const mapped = toErrorResponse(error, context.logger.child({ method: 'POST', path: route.path }));
-    answer(mapped.status, mapped.headers, route.errorBody ? route.errorBody(mapped) : mapped.body);
-  };
+  const exchange = new FastExchange(entry, response, context);
   entry.inFlight += 1;
-  if (entry.inFlight > route.maxConcurrent) {
+  if (entry.inFlight > entry.route.maxConcurrent) {
     request.resume(); // read and drop the body, so the connection stays usable
-    fail(
+    exchange.fail(
       new ServerError(
         'SERVER_OVERLOADED',
-        `more than ${route.maxConcurrent} requests to ${route.path} in progress; retry shortly`,
+        `more than ${entry.route.maxConcurrent} requests to ${entry.route.path} in progress; retry shortly`,
       ),
     );
     return;
   }
-  const limit = route.maxBodyBytes;
-  const tooBig = (received: string): void => {
-    // A body over the limit is not read further: the connection closes after the answer.
-    response.shouldKeepAlive = false;
-    fail(tooLarge(limit, received));
-  };
   const declared = Number(request.headers['content-length']);
-  if (declared > limit) {
-    tooBig(`${declared}`);
+  if (declared > entry.route.maxBodyBytes) {
+    exchange.tooBig(`${declared}`);
     return;
   }
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let length = 0;
-  const onData = (chunk: Buffer): void => {
-    length += chunk.length;
-    if (length > limit) {
-      request.off('data', onData);
-      request.pause();
-      tooBig('more');
-      return;
-    }
-    if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  };
-  request.on('data', onData);
-  request.on('end', () => {
-    if (settled) return;
-    const body = chunks ? Buffer.concat(chunks, length) : (first ?? Buffer.alloc(0));
-    route
-      .handle(body, request.headers)
-      .then((result) => answer(result.status, result.headers ?? {}, result.body), fail);
+  request.on('data', (chunk: Buffer) => {
+    if (!exchange.add(chunk)) request.pause();
   });
+  request.on('end', () => exchange.end(request.headers));
   // The client went away before the answer: nobody to answer, but the slot is free again.
-  response.on('close', () => {
-    if (settled) return;
-    settled = true;
-    entry.inFlight -= 1;
-    if (!response.writableEnded) response.destroy();
-  });
+  response.on('close', () => exchange.close());
+}
+
+class FastExchange {
+  readonly #entry: { route: FastPostRoute; inFlight: number };
+  readonly #response: ServerResponse;
+  readonly #context: { logger: Logger; metrics: ServerMetrics };
+  readonly #started = performance.now();
+  #settled = false;
+  #overflowed = false;
+  #first: Buffer | undefined;
+  #chunks: Buffer[] | undefined;
+  #length = 0;
+
+  constructor(
+    entry: { route: FastPostRoute; inFlight: number },
+    response: ServerResponse,
+    context: { logger: Logger; metrics: ServerMetrics },
+  ) {
+    this.#entry = entry;
+    this.#response = response;
+    this.#context = context;
+  }
+
+  /** Keeps a chunk of the body; false once the body is over the limit (answered 413, read no further). */
+  add(chunk: Buffer): boolean {
+    if (this.#overflowed) return false;
+    this.#length += chunk.length;
+    if (this.#length > this.#entry.route.maxBodyBytes) {
+      this.#overflowed = true;
+      this.tooBig('more');
+      return false;
+    }
+    if (this.#first === undefined) this.#first = chunk;
+    else (this.#chunks ??= [this.#first]).push(chunk);
+    return true;
+  }
+
+  end(headers: IncomingMessage['headers']): void {
+    if (this.#settled) return;
+    const body = this.#chunks ? Buffer.concat(this.#chunks, this.#length) : (this.#first ?? Buffer.alloc(0));
+    this.#entry.route.handle(body, headers).then(
+      (result) => this.answer(result.status, result.headers ?? {}, result.body),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  close(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#entry.inFlight -= 1;
+    if (!this.#response.writableEnded) this.#response.destroy();
+  }
+
+  answer(status: number, headers: Readonly<Record<string, string>>, body: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const { route } = this.#entry;
+    this.#entry.inFlight -= 1;
+    send(this.#response, status, headers, body);
+    this.#context.metrics.httpRequestDuration.observe(
+      { method: 'POST', route: route.path, status: String(this.#response.statusCode) },
+      (performance.now() - this.#started) / 1000,
+    );
+    route.onResponse?.(this.#response.statusCode);
+  }
+
+  fail(error: unknown): void {
+    const { route } = this.#entry;
+    const mapped = toErrorResponse(error, this.#context.logger.child({ method: 'POST', path: route.path }));
+    this.answer(mapped.status, mapped.headers, route.errorBody ? route.errorBody(mapped) : mapped.body);
+  }
+
+  /** A body over the limit is not read further: the connection closes after the answer. */
+  tooBig(received: string): void {
+    this.#response.shouldKeepAlive = false;
+    this.fail(tooLarge(this.#entry.route.maxBodyBytes, received));
+  }
 }
 
 function send(
