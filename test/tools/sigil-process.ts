@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const sigil = fileURLToPath(new URL('../../src/cli/sigil.ts', import.meta.url));
+/** What `npm start` preloads: libuv's thread pool sized to the CPUs (src/cli/threadpool.cjs). */
+const threadpool = fileURLToPath(new URL('../../src/cli/threadpool.cjs', import.meta.url));
 
 export interface SigilUpSummary {
   version: string;
@@ -64,6 +66,8 @@ export async function startSigil(
     process.execPath,
     [
       ...(options.nodeArgs ?? []),
+      '--require',
+      threadpool,
       '--import',
       'tsx',
       sigil,
