@@ -181,14 +181,11 @@ export class CtLog {
     // static-ct-api §Issuers: every issuer a TileLeaf names MUST be served, so they are stored first.
     await this.#storeIssuers(verified.issuers);
     const timestamp = this.#timestamps.forSct();
-    const entryAt = (index: number): TimestampedEntry => ({
-      timestamp,
-      signedEntry: pending.signedEntry,
-      extensions: encodeLeafIndexExtension(index),
-    });
     const outcome = await this.log.append({
       searchKeys: [],
-      atIndex: (index) => buildLeaf(entryAt(index), pending),
+      atIndex(index) {
+        return buildLeaf(timestampedEntry(timestamp, pending, index), pending);
+      },
     });
     if (outcome.kind !== 'added') {
       throw new LogError(
@@ -196,7 +193,7 @@ export class CtLog {
         `a CT entry was taken for a duplicate of entry ${outcome.index}`,
       );
     }
-    const sct = signSct(entryAt(outcome.index), this.#key, this.logId);
+    const sct = signSct(timestampedEntry(timestamp, pending, outcome.index), this.#key, this.logId);
     this.#log.debug({ index: outcome.index, kind, leaf: verified.leaf.fingerprint }, 'ct entry sequenced');
     return { sct, json: toAddChainResponse(sct), index: outcome.index };
   }
@@ -221,4 +218,13 @@ function buildLeaf(entry: TimestampedEntry, pending: PendingEntry): BuiltLeaf {
     leaf: encodeTileLeaf({ ...entry, ...pending }),
     leafHash: merkleLeafHash(encodeTimestampedEntry(entry)),
   };
+}
+
+/** The TimestampedEntry of `pending` at `index` (its leaf_index extension). */
+function timestampedEntry(
+  timestamp: TimestampedEntry['timestamp'],
+  pending: { signedEntry: TimestampedEntry['signedEntry'] },
+  index: number,
+): TimestampedEntry {
+  return { timestamp, signedEntry: pending.signedEntry, extensions: encodeLeafIndexExtension(index) };
 }

@@ -100,9 +100,7 @@ export function triageRequest(request: AdmissionRequest): Triage {
     return { action: 'allow-unknown', warning: `${kindName} is not a workload kind sigil checks` };
   }
 
-  const fail = (message: string): never => {
-    throw new WebhookError('WEBHOOK_REVIEW_INVALID', message, { uid: request.uid });
-  };
+  const fail = failingWith(request.uid);
   const object = request.object;
   if (!isRecord(object)) return fail(`request.object: ${expected(`a ${kind.kind} object`, object)}`);
   const metadata = object['metadata'] ?? {};
@@ -212,4 +210,11 @@ function stringOr(value: unknown, fallback: string): string {
 
 function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A thrower of WEBHOOK_REVIEW_INVALID for review `uid` (returned, not a named closure: see admission-review.ts). */
+function failingWith(uid: string): (message: string) => never {
+  return (message) => {
+    throw new WebhookError('WEBHOOK_REVIEW_INVALID', message, { uid });
+  };
 }

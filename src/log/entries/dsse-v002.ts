@@ -50,8 +50,13 @@ export function parseDsseV002(request: DsseRequestJson, prefix: string): DsseV00
     (verifier: ParsedVerifierV002, signature) =>
       verifyMessageSignature(verifier.key, message, signature.bytes, verifier.hash),
     {
-      signature: (index) => `${prefix}.envelope.signatures[${index}]`,
-      verifier: (index) => `${prefix}.verifiers[${index}]`,
+      // Methods, not arrow properties: under tsx each named arrow is renamed per call.
+      signature(index) {
+        return `${prefix}.envelope.signatures[${index}]`;
+      },
+      verifier(index) {
+        return `${prefix}.verifiers[${index}]`;
+      },
       verifiers: `${prefix}.verifiers`,
     },
   );

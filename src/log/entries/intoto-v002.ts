@@ -49,8 +49,13 @@ export function parseIntotoV002(proposal: unknown, limits: ResolvedEntryLimits):
     signatures.map(({ key }) => key),
     (key: VerifierKey, signature) => verifyMessageSignature(key, message, signature.bytes, 'sha256'),
     {
-      signature: (index) => `${ENVELOPE}.signatures[${index}].sig`,
-      verifier: (index) => `${ENVELOPE}.signatures[${index}].publicKey`,
+      // Methods, not arrow properties: under tsx each named arrow is renamed per call.
+      signature(index) {
+        return `${ENVELOPE}.signatures[${index}].sig`;
+      },
+      verifier(index) {
+        return `${ENVELOPE}.signatures[${index}].publicKey`;
+      },
       verifiers: `the public keys of ${ENVELOPE}.signatures`,
     },
   );
