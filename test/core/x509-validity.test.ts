@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodePem, parseCertificate } from '../../src/core/index.ts';
+import { DEFAULT_SANS, selfSignedCertificate, testKey } from '../log/entries/fixtures.ts';
 
 // The validity times of certificates (RFC 5280 §4.1.2.5), read from real certificates: the public-good
 // Fulcio root (UTCTime) and one openssl makes to outlive 2049 (GeneralizedTime); malformed times are
@@ -24,34 +22,6 @@ function patched(der: Uint8Array, from: string, to: string): Uint8Array {
   const copy = Uint8Array.from(der);
   copy.set(Buffer.from(to, 'latin1'), at);
   return copy;
-}
-
-function opensslCertificate(days: number): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-validity-'));
-  try {
-    const pem = execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-subj',
-        '/CN=sigil validity test',
-        '-days',
-        String(days),
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    return decodePem(pem)[0]!.der;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('certificate validity times', () => {
@@ -74,7 +44,10 @@ describe('certificate validity times', () => {
 
   it('reads GeneralizedTime (a notAfter past 2049)', () => {
     const before = Date.now();
-    const certificate = parseCertificate(opensslCertificate(40 * 365), 'certificate');
+    const certificate = parseCertificate(
+      selfSignedCertificate(testKey('p256'), DEFAULT_SANS, 40 * 365).der,
+      'certificate',
+    );
     const day = 24 * 60 * 60 * 1000;
     assert.ok(Math.abs(certificate.notAfter - (before + 40 * 365 * day)) < 2 * 60 * 1000);
     assert.ok(new Date(certificate.notAfter).getUTCFullYear() > 2049);

@@ -63,8 +63,12 @@ export const DEFAULT_SANS =
   'email:Alice@Example.com,URI:https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main,' +
   'DNS:build.example.com,IP:10.1.2.3,IP:2001:db8::1,otherName:1.3.6.1.4.1.57264.1.7;UTF8:alice-user';
 
-/** A self-signed certificate for `key`, made by `openssl req -x509`. */
-export function selfSignedCertificate(key: TestKey, sans = DEFAULT_SANS): { der: Uint8Array; pem: string } {
+/** A self-signed certificate for `key`, made by `openssl req -x509`, valid for `days` from now. */
+export function selfSignedCertificate(
+  key: TestKey,
+  sans = DEFAULT_SANS,
+  days = 1,
+): { der: Uint8Array; pem: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sigil-cert-'));
   try {
     const keyFile = join(dir, 'key.pem');
@@ -81,7 +85,7 @@ export function selfSignedCertificate(key: TestKey, sans = DEFAULT_SANS): { der:
         '-subj',
         '/CN=sigil test',
         '-days',
-        '1',
+        String(days),
         ...digest,
         '-addext',
         `subjectAltName=${sans}`,
