@@ -3,15 +3,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodePem, parseCertificate } from '../../src/core/index.ts';
 import { DEFAULT_SANS, selfSignedCertificate, testKey } from '../log/entries/fixtures.ts';
+import { vectorPath } from '../tools/vectors.ts';
 
 // The validity times of certificates (RFC 5280 §4.1.2.5), read from real certificates: the public-good
 // Fulcio root (UTCTime) and one openssl makes to outlive 2049 (GeneralizedTime); malformed times are
 // the root's own bytes changed in place, so every length in the DER stays right.
 
-const ROOT_PEM = readFileSync(
-  new URL('../../../shared/vectors/fulcio-certs/public-good-fulcio-2022-root.pem', import.meta.url),
-  'utf8',
-);
+const ROOT_PEM = readFileSync(vectorPath('fulcio-certs/public-good-fulcio-2022-root.pem'), 'utf8');
 const root = decodePem(ROOT_PEM)[0]!.der;
 
 /** `der` with the first occurrence of the ASCII `from` replaced by `to` (same length). */
