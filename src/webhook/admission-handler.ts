@@ -7,7 +7,7 @@ import {
   type AdmissionRequest,
 } from './admission-review.ts';
 import { digestPatch, isPinned } from './digest-patch.ts';
-import type { DecidedImage } from './image-decider.ts';
+import { webhookDenial, type DecidedImage } from './image-decider.ts';
 import type { ImageDecisions, ReviewScope } from './image-decisions.ts';
 import { LocalDecisions, type LocalDecisionsOptions } from './local-decisions.ts';
 import { noWebhookMetrics, type ReviewOutcome, type WebhookMetrics } from './webhook-metrics.ts';
@@ -281,26 +281,12 @@ function uidOf(body: Uint8Array | string): string | undefined {
 }
 
 function unpinned(image: string): DecidedImage {
-  return {
+  return webhookDenial(
     image,
-    decision: {
-      image,
-      outcome: 'denied',
-      policies: [
-        {
-          name: '(digest pinning)',
-          mode: 'enforce',
-          outcome: 'failed',
-          reason: {
-            code: 'EVIDENCE_UNAVAILABLE',
-            message:
-              'not pinned to a digest; the mutating webhook (/mutate) pins tags when mutation is on — check that it is installed, or turn mutation off for this namespace',
-          },
-          authorities: [],
-        },
-      ],
-    },
-  };
+    '(digest pinning)',
+    'EVIDENCE_UNAVAILABLE',
+    'not pinned to a digest; the mutating webhook (/mutate) pins tags when mutation is on — check that it is installed, or turn mutation off for this namespace',
+  );
 }
 
 function admittedResource(request: AdmissionRequest, workload: Workload): AdmittedResource {

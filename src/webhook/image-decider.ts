@@ -110,6 +110,28 @@ export interface DecidedImage {
   readonly keptUntil?: number;
 }
 
+/**
+ * A denial by the webhook itself rather than by a policy (`check` names what refused, e.g.
+ * `(webhook)` when nothing could be evaluated in time, `(digest pinning)`), with its reason.
+ */
+export function webhookDenial(
+  image: string,
+  check: string,
+  code: 'TIMED_OUT' | 'EVIDENCE_UNAVAILABLE',
+  message: string,
+): DecidedImage {
+  return {
+    image,
+    decision: {
+      image,
+      outcome: 'denied',
+      policies: [
+        { name: check, mode: 'enforce', outcome: 'failed', reason: { code, message }, authorities: [] },
+      ],
+    },
+  };
+}
+
 export class ImageDecider {
   readonly #options: ImageDeciderOptions;
   /**

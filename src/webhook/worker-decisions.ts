@@ -1,7 +1,7 @@
 import { describeError, systemClock, type Clock } from '../core/index.ts';
 import { parseImageReference } from '../oci/index.ts';
 import type { AdmittedResource } from '../policy/index.ts';
-import { resourcePart, type DecidedImage } from './image-decider.ts';
+import { resourcePart, webhookDenial, type DecidedImage } from './image-decider.ts';
 import type { ImageDecisions, ReviewScope } from './image-decisions.ts';
 import type { LocalDecisions, PolicyFacts } from './local-decisions.ts';
 import { noWebhookMetrics, type WebhookMetrics } from './webhook-metrics.ts';
@@ -198,27 +198,10 @@ function credentialsOf(scope: ReviewScope): string {
 function unanswered(image: string): DecidedImage {
   return webhookDenial(
     image,
+    '(webhook)',
     'TIMED_OUT',
     `timed out verifying ${image}: the webhook's primary process did not answer`,
   );
-}
-
-/** A denial by the webhook itself (no policy could be evaluated), with its reason. */
-function webhookDenial(
-  image: string,
-  code: 'TIMED_OUT' | 'EVIDENCE_UNAVAILABLE',
-  message: string,
-): DecidedImage {
-  return {
-    image,
-    decision: {
-      image,
-      outcome: 'denied',
-      policies: [
-        { name: '(webhook)', mode: 'enforce', outcome: 'failed', reason: { code, message }, authorities: [] },
-      ],
-    },
-  };
 }
 
 /**
@@ -244,7 +227,7 @@ export function serveWorker(
             type: 'sigil:decided',
             id: message.id,
             generation,
-            decided: webhookDenial(message.image, 'EVIDENCE_UNAVAILABLE', describeError(error)),
+            decided: webhookDenial(message.image, '(webhook)', 'EVIDENCE_UNAVAILABLE', describeError(error)),
           }),
       );
       return;
