@@ -52,6 +52,61 @@ export async function runWrk(options: WrkRun): Promise<{ result: WrkResult; outp
   return { result: JSON.parse(line) as WrkResult, output };
 }
 
+/** The paced script's figures for one run (bench/wrk/paced-reviews.lua prints them). */
+export interface PacedResult {
+  requests: number;
+  /** Answers timed (those due after the run's warm-up). */
+  timed: number;
+  durationMicros: number;
+  statusErrors: number;
+  socketErrors: number;
+  /** Answers whose uid names no request sent (a wrong echo). */
+  unmatched: number;
+  p50Micros: number;
+  p90Micros: number;
+  p99Micros: number;
+  p999Micros: number;
+  maxMicros: number;
+}
+
+export interface PacedRun {
+  url: string;
+  path: string;
+  /** A file whose first line is a request body with uid `paced-@SEQ@`. */
+  templateFile: string;
+  connections: number;
+  /** Requests per second, all connections together. */
+  rate: number;
+  seconds: number;
+  /** Requests due in the run's first seconds are sent but not timed. */
+  warmupSeconds: number;
+}
+
+/**
+ * Sends `rate` requests a second with wrk over `connections` connections (open-loop pacing, one wrk
+ * thread), each timed from when it was due: a late answer also delays the requests queued behind it.
+ */
+export async function runPacedWrk(options: PacedRun): Promise<{ result: PacedResult; output: string }> {
+  const output = await run(toolPath('wrk'), [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    fileURLToPath(new URL('./wrk/paced-reviews.lua', import.meta.url)),
+    options.url,
+    '--',
+    options.path,
+    options.templateFile,
+    String(options.rate),
+    String(options.warmupSeconds),
+  ]);
+  const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no result line:\n${output}`);
+  return { result: JSON.parse(line) as PacedResult, output };
+}
+
 export { median } from './report.ts';
 
 /** The server's Prometheus counters and gauges by name, with labels as written (`name{stage="ct"}`). */
