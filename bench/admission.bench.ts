@@ -10,7 +10,8 @@
 //      For context, the same loads against an HTTPS server (node:https, same certificate, in its own
 //      process) whose handler reads the body and answers an allowed AdmissionReview with its uid, and
 //      the saturation load against express (the issue's baseline). The machine's steal time (a VM
-//      whose host runs others) is printed beside the paced figures: it moves p99 from run to run;
+//      whose host runs others) is printed beside each paced run: it moves p99 from run to run, and a
+//      run during which it exceeds 5% is set aside (printed) and repeated;
 //   2. uncached keyless verification: N distinct signed images, each reviewed once, one at a time;
 //   3. singleflight: 100 concurrent reviews of one fresh image cost the registry requests of one review,
 //      one verification-cache miss; the other 99 merged into it or answered from the decision it made.
@@ -18,6 +19,7 @@
 //   npm run bench:admission
 //   SIGIL_BENCH_SECONDS=10 SIGIL_BENCH_RUNS=3   length and number of the measured wrk runs (median printed)
 //   SIGIL_BENCH_RATE=4000 SIGIL_BENCH_PACED_RUNS=5   rate and number of the paced runs
+//   SIGIL_BENCH_MAX_STEAL=0.05                   host steal share above which a paced run is repeated
 //   SIGIL_BENCH_THREADS=1                        wrk threads (this 2-core machine: wrk and the server compete)
 //   SIGIL_BENCH_IMAGES=200                       images of the uncached figure
 //   SIGIL_BENCH_WORKERS=2                        sigil up --webhook-workers (1: the webhook in the sigil process)
@@ -55,6 +57,8 @@ const SINGLEFLIGHT = 100;
 /** Reviews per second of the paced figure: the issue's throughput target. */
 const PACED_RATE = Number(process.env.SIGIL_BENCH_RATE ?? 4_000);
 const PACED_RUNS = Number(process.env.SIGIL_BENCH_PACED_RUNS ?? 5);
+/** Host steal time above which a paced run is repeated (share of the machine's CPU time). */
+const MAX_STEAL = Number(process.env.SIGIL_BENCH_MAX_STEAL ?? 0.05);
 const REPOSITORY = 'bench/app';
 const EMAIL = 'bench@example.com';
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -263,17 +267,24 @@ async function load(url: string, bodiesFile: string, pid: number): Promise<LoadF
   };
 }
 
+interface PacedRunFigures {
+  result: PacedResult;
+  /** Share of the machine's CPU time the hypervisor gave to others during the run (/proc/stat steal). */
+  steal: number;
+}
+
 interface PacedFigures {
-  /** Answers per second of each run. */
+  /** The runs the figures are taken from. */
+  counted: PacedRunFigures[];
+  /** Runs repeated because the host took more than MAX_STEAL of the machine's CPU time during them. */
+  setAside: PacedRunFigures[];
+  /** Answers per second of each counted run. */
   rates: number[];
-  p99s: number[];
   p50: number;
   p99: number;
   p999: number;
   max: number;
   errors: number;
-  /** Share of the machine's CPU time the hypervisor gave to others during the runs (/proc/stat steal). */
-  steal: number;
 }
 
 /** /proc/stat's first line: the machine's CPU time so far by kind (user, nice, system, idle, …, steal). */
@@ -285,12 +296,16 @@ function machineTimes(): number[] {
 /**
  * wrk at PACED_RATE reviews/s against `url` + /validate, PACED_RUNS runs of SECONDS after a second not
  * timed; medians of the runs. Each review has its own uid, and each answer is matched to its review by
- * the uid the server echoes.
+ * the uid the server echoes. A run during which the hypervisor took more than MAX_STEAL of the
+ * machine's CPU time measures the host's other tenants more than the server: it is set aside (and
+ * printed) and run again, at most PACED_RUNS × 2 extra times; when the host stays that busy the runs
+ * set aside are counted too.
  */
 async function paced(url: string, templateFile: string): Promise<PacedFigures> {
-  const results: PacedResult[] = [];
-  const before = machineTimes();
-  for (let index = 0; index < PACED_RUNS; index++) {
+  const counted: PacedRunFigures[] = [];
+  const setAside: PacedRunFigures[] = [];
+  for (let attempt = 0; counted.length < PACED_RUNS && attempt < PACED_RUNS * 3; attempt++) {
+    const before = machineTimes();
     const { result, output } = await runPacedWrk({
       url,
       path: '/validate',
@@ -301,22 +316,25 @@ async function paced(url: string, templateFile: string): Promise<PacedFigures> {
       warmupSeconds: 1,
     });
     if (verbose) process.stderr.write(output);
-    results.push(result);
+    const spent = machineTimes().map((value, index) => value - before[index]!);
+    const steal = (spent[7] ?? 0) / spent.reduce((sum, value) => sum + value, 0);
+    (steal > MAX_STEAL ? setAside : counted).push({ result, steal });
   }
-  const spent = machineTimes().map((value, index) => value - before[index]!);
+  if (counted.length < PACED_RUNS) counted.push(...setAside.splice(0));
+  const results = counted.map((run) => run.result);
   const of = (pick: (result: PacedResult) => number) => median(results.map(pick));
   return {
+    counted,
+    setAside,
     rates: results.map((result) => result.requests / (result.durationMicros / 1e6)),
-    p99s: results.map((result) => ms(result.p99Micros)),
     p50: of((result) => ms(result.p50Micros)),
     p99: of((result) => ms(result.p99Micros)),
     p999: of((result) => ms(result.p999Micros)),
     max: Math.max(...results.map((result) => ms(result.maxMicros))),
-    errors: results.reduce(
-      (sum, result) => sum + result.statusErrors + result.socketErrors + result.unmatched,
+    errors: [...counted, ...setAside].reduce(
+      (sum, { result }) => sum + result.statusErrors + result.socketErrors + result.unmatched,
       0,
     ),
-    steal: (spent[7] ?? 0) / spent.reduce((sum, value) => sum + value, 0),
   };
 }
 
@@ -436,14 +454,22 @@ try {
     }
   }
 
+  const runFigures = (runs: PacedRunFigures[]) =>
+    runs
+      .map(({ result, steal }) => `${ms(result.p99Micros).toFixed(1)} (steal ${(steal * 100).toFixed(1)}%)`)
+      .join(' / ');
   const pacedRuns = (figures: PacedFigures) =>
-    `of ${figures.p99s.map((p99) => p99.toFixed(1)).join(' / ')}; host steal ${(figures.steal * 100).toFixed(1)}% of CPU time`;
+    `of ${runFigures(figures.counted)}` +
+    (figures.setAside.length > 0
+      ? `; set aside, host steal > ${MAX_STEAL * 100}%: ${runFigures(figures.setAside)}`
+      : '');
   process.stdout.write(
     `\ncached decisions (sigil up --webhook-workers ${WORKERS}), a one-image Pod review (${Buffer.byteLength(cachedBody)} bytes) ` +
       `to /validate over HTTPS keep-alive, ${CONNECTIONS} connections; ${availableParallelism()} cores shared by wrk and the ` +
       `server, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n` +
       `at ${PACED_RATE.toLocaleString('en-US')} reviews/s (wrk paced: a review due every ${(1e6 / PACED_RATE).toFixed(0)} µs, ` +
-      `each timed from when it was due), ${PACED_RUNS} × ${SECONDS} s, each after 1 s not timed:\n`,
+      `each timed from when it was due), ${PACED_RUNS} × ${SECONDS} s, each after 1 s not timed; a run during ` +
+      `which the host took more than ${MAX_STEAL * 100}% of the CPU time is set aside and repeated:\n`,
   );
   report(`webhook reviews/s answered, median`, median(pacedCached.rates), {});
   report('webhook p50 latency ms, median', pacedCached.p50, {});
