@@ -213,7 +213,12 @@ class WorkerAdmissionPool implements AdmissionPool {
       const open = this.#slots.filter(
         (slot) => slot.restartTimer === undefined && slot.batches.size < BATCHES_PER_WORKER,
       );
-      if (this.#queue.length === 0 || open.length === 0) return;
+      if (this.#queue.length === 0) return;
+      if (open.length === 0) {
+        // Bodies wait for a worker being restarted: its timer keeps the process alive until then.
+        for (const slot of this.#slots) slot.restartTimer?.ref();
+        return;
+      }
       // Spread a short queue over the open workers rather than handing it all to the first.
       const size = Math.min(this.#options.batchSize, Math.ceil(this.#queue.length / open.length));
       for (const slot of open) {
@@ -292,6 +297,7 @@ class WorkerAdmissionPool implements AdmissionPool {
       slot.threadId = slot.worker.threadId;
       this.#flush();
     }, delay);
+    // An idle pool does not keep the process alive; #flush refs the timer when bodies wait for it.
     slot.restartTimer.unref();
     this.#settled(slot, lost.length);
   }

@@ -264,6 +264,38 @@ describe('createAdmissionPool', () => {
     assert.equal(stdout.trim(), 'LOG_ENTRY_INVALID');
   });
 
+  it('keeps the process alive for a body that waits for a worker being restarted', async () => {
+    // The second exit in a row delays the restart by 100 ms; the body admitted meanwhile must keep the
+    // process alive until the new worker answers it (the restart timer alone does not).
+    const pool = new URL('../../src/log/admission-pool.ts', import.meta.url).href;
+    const script = `
+      import { once } from 'node:events';
+      import { createAdmissionPool, startAdmissionWorker } from ${JSON.stringify(pool)};
+      const workers = [];
+      const started = (options) => {
+        const worker = startAdmissionWorker(options);
+        workers.push(worker);
+        return worker;
+      };
+      const admission = createAdmissionPool({ size: 1, startWorker: started });
+      const alive = setInterval(() => {}, 1_000); // the pool's idle workers hold nothing
+      await workers[0].terminate();
+      while (workers.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      await once(workers[1], 'online');
+      await workers[1].terminate();
+      clearInterval(alive);
+      const body = Buffer.from('{"kind":"hashedrekord"}');
+      const answer = await admission.admit('v1', body).catch((error) => error.code);
+      console.log(answer, admission.stats().workers[0].replacements);
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', script],
+      { timeout: 30_000 },
+    );
+    assert.equal(stdout.trim(), 'LOG_ENTRY_INVALID 2');
+  });
+
   it('rejects options that are not positive integers with a TypeError', () => {
     for (const options of [{ size: 0 }, { maxQueue: -1 }, { batchSize: 1.5 }]) {
       assert.throws(() => createAdmissionPool(options), TypeError);
