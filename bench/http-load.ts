@@ -31,25 +31,39 @@ export interface WrkRun {
  * the server it measures): `connections` clients, each sending its next body as soon as its last
  * response arrived.
  */
-export async function runWrk(options: WrkRun): Promise<{ result: WrkResult; output: string }> {
-  const output = await run(toolPath('wrk'), [
-    `-t${options.threads}`,
-    `-c${options.connections}`,
-    `-d${options.seconds}s`,
-    '--timeout',
-    '10s',
-    '-s',
-    fileURLToPath(new URL('./wrk/post-bodies.lua', import.meta.url)),
-    options.url,
-    '--',
-    options.path,
+export function runWrk(options: WrkRun): Promise<{ result: WrkResult; output: string }> {
+  return wrk<WrkResult>('post-bodies.lua', options, [
     options.bodiesFile,
     String(options.threads),
     String(options.offset ?? 0),
   ]);
+}
+
+/**
+ * wrk with one of bench/wrk's scripts, which gets `path` and then `scriptArgs`; the JSON line its
+ * `done` prints.
+ */
+async function wrk<Result>(
+  script: string,
+  load: { url: string; path: string; threads: number; connections: number; seconds: number },
+  scriptArgs: string[],
+): Promise<{ result: Result; output: string }> {
+  const output = await run(toolPath('wrk'), [
+    `-t${load.threads}`,
+    `-c${load.connections}`,
+    `-d${load.seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    fileURLToPath(new URL(`./wrk/${script}`, import.meta.url)),
+    load.url,
+    '--',
+    load.path,
+    ...scriptArgs,
+  ]);
   const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk printed no result line:\n${output}`);
-  return { result: JSON.parse(line) as WrkResult, output };
+  return { result: JSON.parse(line) as Result, output };
 }
 
 /** The paced script's figures for one run (bench/wrk/paced-reviews.lua prints them). */
@@ -86,25 +100,12 @@ export interface PacedRun {
  * Sends `rate` requests a second with wrk over `connections` connections (open-loop pacing, one wrk
  * thread), each timed from when it was due: a late answer also delays the requests queued behind it.
  */
-export async function runPacedWrk(options: PacedRun): Promise<{ result: PacedResult; output: string }> {
-  const output = await run(toolPath('wrk'), [
-    '-t1',
-    `-c${options.connections}`,
-    `-d${options.seconds}s`,
-    '--timeout',
-    '10s',
-    '-s',
-    fileURLToPath(new URL('./wrk/paced-reviews.lua', import.meta.url)),
-    options.url,
-    '--',
-    options.path,
+export function runPacedWrk(options: PacedRun): Promise<{ result: PacedResult; output: string }> {
+  return wrk<PacedResult>('paced-reviews.lua', { ...options, threads: 1 }, [
     options.templateFile,
     String(options.rate),
     String(options.warmupSeconds),
   ]);
-  const line = output.split('\n').find((text) => text.startsWith('{"requests"'));
-  if (!line) throw new Error(`wrk printed no result line:\n${output}`);
-  return { result: JSON.parse(line) as PacedResult, output };
 }
 
 export { median } from './report.ts';
