@@ -25,7 +25,7 @@
 //   SIGIL_BENCH_WORKERS=2                        sigil up --webhook-workers (1: the webhook in the sigil process)
 //   SIGIL_BENCH_PROFILE=/tmp/prof                CPU profile of the sigil process, written when it stops
 //   SIGIL_BENCH_STDERR=1                         wrk's and sigil's own output on stderr
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -40,7 +40,17 @@ import { pushTestImage } from '../test/tools/images.ts';
 import { startRegistry, type RunningRegistry } from '../test/tools/registry.ts';
 import { devToken, startSigil } from '../test/tools/sigil-process.ts';
 import { vectorPath } from '../test/tools/vectors.ts';
-import { median, runPacedWrk, runWrk, scrape, type PacedResult, type WrkResult } from './http-load.ts';
+import {
+  machineTimes,
+  median,
+  runPacedWrk,
+  runWrk,
+  scrape,
+  statCpuSeconds,
+  stealShare,
+  type PacedResult,
+  type WrkResult,
+} from './http-load.ts';
 import { report } from './report.ts';
 
 const CONNECTIONS = 32;
@@ -78,15 +88,12 @@ function podReview(image: string, uid: string): string {
 const percentile = (values: readonly number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 const ms = (micros: number) => micros / 1000;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 /**
  * CPU time (user + system, every thread) a process and its living child processes (the webhook
  * workers) have used so far, in seconds (Linux /proc).
  */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   let children: number[] = [];
   try {
     children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
@@ -95,10 +102,7 @@ function cpuSeconds(pid: number): number {
   } catch {
     // the process ended meanwhile
   }
-  return (
-    (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS +
-    children.reduce((sum, child) => sum + cpuSeconds(child), 0)
-  );
+  return statCpuSeconds(`/proc/${pid}/stat`) + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
 }
 
 /** Sum of a metric's series whose labels include every `labels` pair. */
@@ -287,12 +291,6 @@ interface PacedFigures {
   errors: number;
 }
 
-/** /proc/stat's first line: the machine's CPU time so far by kind (user, nice, system, idle, …, steal). */
-function machineTimes(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
-
 /**
  * wrk at PACED_RATE reviews/s against `url` + /validate, PACED_RUNS runs of SECONDS after a second not
  * timed; medians of the runs. Each review has its own uid, and each answer is matched to its review by
@@ -316,8 +314,7 @@ async function paced(url: string, templateFile: string): Promise<PacedFigures> {
       warmupSeconds: 1,
     });
     if (verbose) process.stderr.write(output);
-    const spent = machineTimes().map((value, index) => value - before[index]!);
-    const steal = (spent[7] ?? 0) / spent.reduce((sum, value) => sum + value, 0);
+    const steal = stealShare(before, machineTimes());
     (steal > MAX_STEAL ? setAside : counted).push({ result, steal });
   }
   if (counted.length < PACED_RUNS) counted.push(...setAside.splice(0));

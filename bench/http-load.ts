@@ -1,4 +1,6 @@
 // Shared by the HTTP benchmarks: wrk runs over pre-made bodies, the server's metrics, medians.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { run } from '../test/tools/service.ts';
 import { toolPath } from '../test/tools/tools.ts';
@@ -119,4 +121,33 @@ export async function scrape(sigil: RunningSigil): Promise<Map<string, number>> 
     if (match) values.set(match[1]!, Number(match[2]));
   }
   return values;
+}
+
+/** /proc/stat's first line: the machine's CPU time so far by kind (user, nice, system, idle, …, steal). */
+export function machineTimes(): number[] {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  return line.trim().split(/\s+/).slice(1).map(Number);
+}
+
+/** Share of the machine's CPU time the hypervisor gave to others between two machineTimes(). */
+export function stealShare(before: readonly number[], after: readonly number[]): number {
+  const spent = after.map((value, index) => value - (before[index] ?? 0));
+  return (spent[7] ?? 0) / spent.reduce((sum, value) => sum + value, 0);
+}
+
+export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** User + system CPU seconds of one /proc stat file's process or thread. */
+export function statCpuSeconds(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds a process has used so far: all its threads, and its main thread alone (Linux /proc). */
+export function processCpu(pid: number): { total: number; mainThread: number } {
+  return {
+    total: statCpuSeconds(`/proc/${pid}/stat`),
+    mainThread: statCpuSeconds(`/proc/${pid}/task/${pid}/stat`),
+  };
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startPostgres } from '../test/tools/postgres.ts';
 import { startSigil, type RunningSigil } from '../test/tools/sigil-process.ts';
-import { median, runWrk, scrape, type WrkResult } from './http-load.ts';
+import { machineTimes, median, processCpu, runWrk, scrape, stealShare, type WrkResult } from './http-load.ts';
 import { report } from './report.ts';
 
 const CLIENTS = 64;
@@ -115,6 +115,8 @@ async function drive(
   cpuPerEntry: number;
   verifyShare: number;
   admissionShare: number;
+  mainThreadPerEntry: number;
+  steals: number[];
 }> {
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
@@ -139,12 +141,17 @@ async function drive(
     // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
     await wrk(WARMUP_SECONDS, count - warmupCount);
     const before = await scrape(sigil);
+    const cpuBefore = processCpu(sigil.child.pid!);
     const results: WrkResult[] = [];
+    const steals: number[] = [];
     for (let index = 0; index < RUNS; index++) {
+      const machineBefore = machineTimes();
       const { result, output } = await wrk(SECONDS, index * perRun);
+      steals.push(stealShare(machineBefore, machineTimes()));
       results.push(result);
       if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     }
+    const cpuAfter = processCpu(sigil.child.pid!);
     const after = await scrape(sigil);
     const createdIn = (result: WrkResult) => result.requests - result.statusErrors - result.socketErrors;
     const created = results.reduce((sum, result) => sum + createdIn(result), 0);
@@ -159,13 +166,15 @@ async function drive(
       cpuPerEntry: cpu / created,
       verifyShare: spent('sigil_log_signature_verify_seconds_total') / cpu,
       admissionShare: spent('sigil_log_admission_seconds_total') / cpu,
+      mainThreadPerEntry: (cpuAfter.mainThread - cpuBefore.mainThread) / created,
+      steals,
     };
   } finally {
     await rm(dirname(file), { recursive: true, force: true });
   }
 }
 
-const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
 
 async function benchmark(label: string, args: string[]): Promise<void> {
   const profile = process.env.SIGIL_BENCH_PROFILE;
@@ -182,18 +191,26 @@ async function benchmark(label: string, args: string[]): Promise<void> {
     const only = process.env.SIGIL_BENCH_KINDS?.split(',');
     for (const kind of Object.keys(targets) as Kind[]) {
       if (only && !only.some((word) => kind.includes(word))) continue;
-      const { rates, rate, p99, errors, cpuPerEntry, verifyShare, admissionShare } = await drive(
-        sigil,
-        kind,
-        targets[kind],
-      );
+      const {
+        rates,
+        rate,
+        p99,
+        errors,
+        cpuPerEntry,
+        verifyShare,
+        admissionShare,
+        mainThreadPerEntry,
+        steals,
+      } = await drive(sigil, kind, targets[kind]);
       const runs =
         rates.length > 1 ? `, median of ${rates.map((value) => Math.round(value)).join(' / ')}` : '';
       report(`http ${kind} entries/s, ${label}${runs}`, rate, { atLeast: targets[kind] });
       report(`http ${kind} p99 latency s, ${label}${runs ? ', median' : ''}`, p99, { atMost: 1 });
       const micros = (seconds: number) => `${Math.round(seconds * 1e6).toLocaleString('en-US')} µs`;
       process.stdout.write(
-        `  server CPU ${micros(cpuPerEntry)} per entry; on the worker threads (wall clock), verifying ` +
+        `  server CPU ${micros(cpuPerEntry)} per entry, ${micros(mainThreadPerEntry)} of it on the main ` +
+          `thread (the event loop); host steal during the runs ${steals.map(percent).join(' / ')}\n` +
+          `  on the worker threads (wall clock), verifying ` +
           `signatures ${micros(verifyShare * cpuPerEntry)} per entry = ${percent(verifyShare)} of server CPU, ` +
           `admitting (parse, verify, canonicalize) ${micros(admissionShare * cpuPerEntry)}\n`,
       );

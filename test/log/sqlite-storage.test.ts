@@ -9,14 +9,19 @@ import { LogError } from '../../src/log/errors.ts';
 import { SqliteStorage } from '../../src/log/storage/sqlite.ts';
 import { describeStorageContract, leafOf } from './storage-contract.ts';
 
-function sqliteFixture(options: { indexEpochSize?: number } = {}) {
+function sqliteFixture(options: { indexEpochSize?: number; indexLag?: number } = {}) {
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-'));
     const path = join(dir, 'log.db');
     let current = new SqliteStorage({ path, ...options });
     return {
       storage: current,
-      reopen: () => (current = new SqliteStorage({ path })), // the epoch size is read from the file
+      // The epoch size is read from the file; the index lag is the process's own.
+      reopen: () =>
+        (current = new SqliteStorage({
+          path,
+          ...(options.indexLag === undefined ? {} : { indexLag: options.indexLag }),
+        })),
       cleanup: async () => {
         await current.close();
         await rm(dir, { recursive: true, force: true });
@@ -28,6 +33,9 @@ function sqliteFixture(options: { indexEpochSize?: number } = {}) {
 describeStorageContract('sqlite', sqliteFixture());
 // Every batch of the contract crosses index epochs: lookups and searches span several of them.
 describeStorageContract('sqlite (2-leaf index epochs)', sqliteFixture({ indexEpochSize: 2 }));
+// Index rows written every batch (as before version 5), and every few batches across epochs.
+describeStorageContract('sqlite (index lag 1)', sqliteFixture({ indexLag: 1 }));
+describeStorageContract('sqlite (index lag 3)', sqliteFixture({ indexEpochSize: 2, indexLag: 3 }));
 
 /** Runs `body` with the path of a database file in a fresh folder, removed afterwards. */
 async function withDatabase(body: (path: string) => Promise<void>): Promise<void> {
@@ -190,6 +198,64 @@ describe('sqlite storage schema', () => {
     });
   });
 
+  it('holds index rows in memory until the lag is reached, and takes them back from the leaves after a crash', async () => {
+    await withDatabase(async (path) => {
+      const leaves = Array.from({ length: 10 }, (_, i) => leafOf(`lag-${i}`, [`subject:${i % 2}`]));
+      const indexRows = () => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return {
+            leafIndex: db.prepare('SELECT COUNT(*) FROM leaf_index').pluck().get(),
+            searchIndex: db.prepare('SELECT idx FROM search_index ORDER BY idx').pluck().all(),
+            indexedTo: db.prepare("SELECT value FROM settings WHERE name = 'indexed_to'").pluck().get(),
+          };
+        } finally {
+          db.close();
+        }
+      };
+      let storage = new SqliteStorage({ path, indexEpochSize: 4, indexLag: 6 });
+      await storage.open();
+      await storage.sequence(leaves.slice(0, 4), 1);
+      assert.deepEqual(indexRows(), { leafIndex: 0, searchIndex: [], indexedTo: 0 });
+      assert.deepEqual(await storage.search('subject:0', 10), [0, 2]);
+      // A crash: the process ends without writing anything more (better-sqlite3 closes the file).
+      await storage.close();
+
+      storage = new SqliteStorage({ path, indexLag: 6 });
+      await storage.open();
+      try {
+        assert.deepEqual(await storage.search('subject:0', 10), [0, 2]);
+        assert.equal((await storage.findLeafByHash(leaves[3]!.leafHash))?.index, 3);
+        assert.deepEqual(await storage.sequence([leaves[1]!, leaves[4]!], 2), [
+          { kind: 'duplicate', index: 1 },
+          { kind: 'added', index: 4 },
+        ]);
+        assert.deepEqual(indexRows(), { leafIndex: 0, searchIndex: [], indexedTo: 0 });
+        // Leaf 5 brings six leaves without index rows: this batch writes all of them.
+        await storage.sequence([leaves[5]!], 3);
+        assert.deepEqual(indexRows(), { leafIndex: 6, searchIndex: [0, 1, 2, 3, 4, 5], indexedTo: 6 });
+        await storage.sequence(leaves.slice(6), 4);
+        assert.deepEqual(await storage.search('subject:1', 10), [1, 3, 5, 7, 9]);
+        assert.deepEqual(await storage.search('subject:1', 4), [1, 3, 5, 7]);
+        assert.deepEqual(
+          await storage.sequence(leaves, 5),
+          leaves.map((_, index) => ({ kind: 'duplicate', index })),
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+
+  it('refuses an index lag that is not a positive integer', () => {
+    for (const indexLag of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new SqliteStorage({ path: ':memory:', indexLag }),
+        /indexLag: expected a positive integer/,
+      );
+    }
+  });
+
   it('rebuilds filters that are not stored from the leaves', async () => {
     await withDatabase(async (path) => {
       const leaves = Array.from({ length: 12 }, (_, i) => leafOf(`filter-${i}`));
@@ -281,30 +347,57 @@ describe('sqlite storage schema', () => {
     }
   });
 
-  it('migrates a version 3 database in place by adding the objects table', async () => {
-    await withDatabase(async (path) => {
-      const v4 = new SqliteStorage({ path });
-      await v4.open();
-      await v4.sequence([leafOf('v3-a'), leafOf('v3-b')], 1);
-      await v4.close();
-      // Version 3 as it shipped: everything of version 4 but the objects table.
-      const v3 = new Database(path);
-      v3.exec('DROP TABLE objects; PRAGMA user_version = 3;');
-      v3.close();
+  for (const version of [3, 4]) {
+    it(`migrates a version ${version} database in place: its leaves stay indexed, new ones lag`, async () => {
+      await withDatabase(async (path) => {
+        // Written with every batch's index rows (index lag 1), as versions 3 and 4 wrote them.
+        const old = new SqliteStorage({ path, indexLag: 1 });
+        await old.open();
+        await old.sequence([leafOf('old-a', ['subject:old']), leafOf('old-b', ['subject:old'])], 1);
+        await old.close();
+        // Version 4 as it shipped: no search_keys column, no indexed_to setting; version 3 also lacked
+        // the objects table.
+        const db = new Database(path);
+        db.exec(`
+          ALTER TABLE leaves DROP COLUMN search_keys;
+          DELETE FROM settings WHERE name = 'indexed_to';
+          ${version === 3 ? 'DROP TABLE objects;' : ''}
+          PRAGMA user_version = ${version};
+        `);
+        db.close();
 
-      const storage = new SqliteStorage({ path });
-      await storage.open();
-      try {
-        assert.equal(await storage.sequencedSize(), 2);
-        assert.deepEqual(await storage.sequence([leafOf('v3-b')], 2), [{ kind: 'duplicate', index: 1 }]);
-        await storage.writeObjects([{ key: new Uint8Array(32), value: new Uint8Array([1, 2, 3]) }]);
-        assert.deepEqual(await storage.readObject(new Uint8Array(32)), new Uint8Array([1, 2, 3]));
-      } finally {
-        await storage.close();
-      }
-      assertCurrentSchema(path);
+        const storage = new SqliteStorage({ path });
+        await storage.open();
+        try {
+          assert.equal(await storage.sequencedSize(), 2);
+          assert.deepEqual(await storage.sequence([leafOf('old-b'), leafOf('new', ['subject:old'])], 2), [
+            { kind: 'duplicate', index: 1 },
+            { kind: 'added', index: 2 },
+          ]);
+          assert.deepEqual(await storage.search('subject:old', 10), [0, 1, 2]);
+          await storage.writeObjects([{ key: new Uint8Array(32), value: new Uint8Array([1, 2, 3]) }]);
+          assert.deepEqual(await storage.readObject(new Uint8Array(32)), new Uint8Array([1, 2, 3]));
+        } finally {
+          await storage.close();
+        }
+        assertCurrentSchema(path);
+        const migrated = new Database(path, { readonly: true });
+        try {
+          // Leaves 0 and 1 were indexed before; leaf 2 waits in its row for the next index write.
+          assert.equal(
+            migrated.prepare("SELECT value FROM settings WHERE name = 'indexed_to'").pluck().get(),
+            2,
+          );
+          assert.deepEqual(
+            migrated.prepare('SELECT idx FROM search_index ORDER BY idx').pluck().all(),
+            [0, 1],
+          );
+        } finally {
+          migrated.close();
+        }
+      });
     });
-  });
+  }
 
   it('refuses a database written by a newer Sigil', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-sqlite-v9-'));
@@ -318,7 +411,7 @@ describe('sqlite storage schema', () => {
         (error: unknown) =>
           error instanceof LogError &&
           error.code === 'LOG_STORAGE_FAILED' &&
-          /schema version 9 is newer than this Sigil understands \(4\)/.test(error.message),
+          /schema version 9 is newer than this Sigil understands \(5\)/.test(error.message),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -326,11 +419,11 @@ describe('sqlite storage schema', () => {
   });
 });
 
-/** The tables of schema version 4, and nothing left of an older one. */
+/** The tables of schema version 5, and nothing left of an older one. */
 function assertCurrentSchema(path: string): void {
   const db = new Database(path, { readonly: true });
   try {
-    assert.equal(db.pragma('user_version', { simple: true }), 4);
+    assert.equal(db.pragma('user_version', { simple: true }), 5);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     assert.deepEqual(tables.sort(), [
       'checkpoints',

@@ -229,13 +229,16 @@ export function describeStorageContract(driver: string, setUp: () => Promise<Sto
       it('fails the whole batch with a LogError when the built hash is already stored', async () => {
         const size = await storage.sequencedSize();
         const repeating: IndexedLeaf = { searchKeys: [], atIndex: () => leafOf('a') };
+        const innocent = leafOf('innocent', ['subject:innocent']);
         await assert.rejects(
-          storage.sequence([leafOf('innocent'), repeating], 5),
+          storage.sequence([innocent, repeating], 5),
           (error: unknown) => error instanceof LogError,
         );
         assert.equal(await storage.sequencedSize(), size);
-        assert.equal(await storage.findLeafByHash(leafOf('innocent').leafHash), undefined);
-        assert.deepEqual(await storage.sequence([leafOf('innocent')], 5), [{ kind: 'added', index: size }]);
+        assert.equal(await storage.findLeafByHash(innocent.leafHash), undefined);
+        assert.deepEqual(await storage.search('subject:innocent', 5), []);
+        assert.deepEqual(await storage.sequence([innocent], 5), [{ kind: 'added', index: size }]);
+        assert.deepEqual(await storage.search('subject:innocent', 5), [size]);
       });
     });
 

@@ -16,15 +16,19 @@ import type {
 } from './storage.types.ts';
 
 /**
- * Schema version 4. Both random-order indexes — leaf hash (deduplication, lookup by UUID) and search key —
+ * Schema version 5. Both random-order indexes — leaf hash (deduplication, lookup by UUID) and search key —
  * are cut into epochs of consecutive leaf indices so that inserts stay in a small, hot part of each
  * B-tree however large the log grows (see internal/sqlite-leaf-index.ts; measured: bench/log-scale).
  * Search keys are stored as 48-bit integers, the first 6 bytes of SHA-256 of the key: a search may in
  * principle return an entry whose key shares that hash with the searched one (about n/2^48 per search).
  * 48 bits are a safe JavaScript integer: binding one costs less than a BigInt. Version 4 added the
  * `objects` table (content-addressed objects served beside the leaves, e.g. CT issuer certificates).
+ *
+ * Version 5 lets both indexes lag the leaves: each leaf row carries its search keys' hashes
+ * (`search_keys`, 6 bytes each), the index rows of leaves from the setting `indexed_to` on are held in
+ * memory, and one transaction writes those of many batches at once (see `indexLag`).
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 const OBJECTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   key BLOB PRIMARY KEY,
@@ -40,7 +44,8 @@ CREATE TABLE IF NOT EXISTS leaves (
   idx INTEGER PRIMARY KEY,
   leaf_hash BLOB NOT NULL,
   leaf BLOB NOT NULL,
-  integrated_time INTEGER NOT NULL
+  integrated_time INTEGER NOT NULL,
+  search_keys BLOB
 );
 ${LEAF_INDEX_SCHEMA}
 CREATE TABLE IF NOT EXISTS search_index (
@@ -71,9 +76,30 @@ ${OBJECTS_SCHEMA}
 /** Default leaf indices per index epoch: 2^16, a few hundred index pages per epoch. */
 const DEFAULT_INDEX_EPOCH_SIZE = 65_536;
 
+/** Default most leaves whose index rows wait in memory before they are written. */
+const DEFAULT_INDEX_LAG = 8192;
+
 /** A search key's index value: the first 6 bytes of its SHA-256. */
 function keyHash(key: string): number {
   return hash('sha256', key, 'buffer').readUIntBE(0, 6); // one-shot: half the cost of createHash here
+}
+
+const KEY_HASH_BYTES = 6;
+
+/** A leaf's search key hashes as its `search_keys` column: 6 bytes each, big-endian; null for none. */
+function packKeyHashes(hashes: readonly number[]): Buffer | null {
+  if (hashes.length === 0) return null;
+  const packed = Buffer.allocUnsafe(hashes.length * KEY_HASH_BYTES);
+  hashes.forEach((value, i) => packed.writeUIntBE(value, i * KEY_HASH_BYTES, KEY_HASH_BYTES));
+  return packed;
+}
+
+function unpackKeyHashes(packed: Buffer | null): number[] {
+  const hashes: number[] = [];
+  for (let offset = 0; packed && offset < packed.length; offset += KEY_HASH_BYTES) {
+    hashes.push(packed.readUIntBE(offset, KEY_HASH_BYTES));
+  }
+  return hashes;
 }
 
 export interface SqliteStorageOptions {
@@ -84,6 +110,14 @@ export interface SqliteStorageOptions {
    * the database is created (it is stored in it). Default 65,536; tests use small epochs.
    */
   indexEpochSize?: number;
+  /**
+   * Most leaves whose leaf-hash and search index rows wait in memory: the batch that reaches it writes
+   * them all in its transaction. A small batch's index inserts each dirty a page of their own (a
+   * 30-entry batch with 4 search keys each wrote ~23 KB to the WAL per entry); thousands at once share
+   * their pages. Until then lookups and searches read the rows from memory. Default 8192; 1 writes
+   * every batch's rows with it.
+   */
+  indexLag?: number;
 }
 
 interface LeafRow {
@@ -104,16 +138,25 @@ export class SqliteStorage implements LogStorage {
   readonly driver = 'sqlite';
   readonly #path: string;
   readonly #indexEpochSize: number;
+  readonly #indexLag: number;
   #db: Database.Database | undefined;
   #statements: ReturnType<typeof prepare> | undefined;
   #leafIndex: SqliteLeafIndex | undefined;
   #nextIndex = 0;
+  /** Leaves below this index are in `search_index` (and `leaf_index`); the others' rows are in memory. */
+  #indexedTo = 0;
+  /** Search key hash → indices of the committed leaves from `indexedTo` on that have it, ascending. */
+  #recentKeys = new Map<number, number[]>();
   #wal: Promise<FileHandle> | undefined;
   #failure: LogError | undefined;
 
   constructor(options: SqliteStorageOptions) {
     this.#path = options.path;
     this.#indexEpochSize = options.indexEpochSize ?? DEFAULT_INDEX_EPOCH_SIZE;
+    this.#indexLag = options.indexLag ?? DEFAULT_INDEX_LAG;
+    if (!Number.isSafeInteger(this.#indexLag) || this.#indexLag < 1) {
+      throw new TypeError(`indexLag: expected a positive integer, received ${options.indexLag}`);
+    }
     if (!(Number.isInteger(Math.log2(this.#indexEpochSize)) && this.#indexEpochSize >= 2)) {
       throw new TypeError(
         `indexEpochSize: expected a power of two of at least 2, received ${options.indexEpochSize}`,
@@ -137,8 +180,17 @@ export class SqliteStorage implements LogStorage {
       this.#statements = prepare(db);
       const row = this.#statements.maxIndex.get() as { next: number | null };
       this.#nextIndex = row.next ?? 0;
+      this.#indexedTo = this.#statements.indexedTo.get() as number;
       this.#leafIndex = new SqliteLeafIndex(db, epochBits);
-      this.#leafIndex.load(this.#nextIndex);
+      this.#leafIndex.load(this.#nextIndex, this.#indexedTo);
+      this.#recentKeys = new Map();
+      const unindexed = this.#statements.searchKeysFrom.iterate(this.#indexedTo) as Iterable<{
+        idx: number;
+        search_keys: Buffer | null;
+      }>;
+      for (const { idx, search_keys } of unindexed) {
+        for (const value of unpackKeyHashes(search_keys)) this.#rememberKey(value, idx);
+      }
     });
   }
 
@@ -157,29 +209,49 @@ export class SqliteStorage implements LogStorage {
   async sequence(leaves: readonly LeafToSequence[], integratedTime: number): Promise<SequenceOutcome[]> {
     const outcomes = await wrap('sequence', () => {
       const { db, statements, leafIndex } = this.#open();
+      const batchKeys: number[] = []; // key hash, index, key hash, index, …
+      let next = this.#nextIndex;
+      let indexed = false;
       const run = db.transaction((): SequenceOutcome[] => {
         const outcomes: SequenceOutcome[] = [];
-        const keyRows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
-        let next = this.#nextIndex;
         for (const item of leaves) {
           const { leaf, leafHash } = 'atIndex' in item ? item.atIndex(next) : item;
-          // Finds a leaf stored before or earlier in this batch: the transaction sees its own writes.
+          // Finds a leaf stored before or filed earlier in this batch.
           const existing = leafIndex.file(next, leafHash);
           if (existing !== undefined) {
             if ('atIndex' in item) throw indexedLeafExists(next, existing);
             outcomes.push({ kind: 'duplicate', index: existing });
             continue;
           }
-          statements.insertLeaf.run(next, leafHash, leaf, integratedTime);
-          const epoch = leafIndex.epochOf(next);
-          for (const key of item.searchKeys) keyRows.push(epoch, keyHash(key), next);
+          const hashes = [...new Set(item.searchKeys.map(keyHash))];
+          statements.insertLeaf.run(next, leafHash, leaf, integratedTime, packKeyHashes(hashes));
+          for (const value of hashes) batchKeys.push(value, next);
           outcomes.push({ kind: 'added', index: next });
           next += 1;
         }
-        insertKeys(db, keyRows);
+        if (next - this.#indexedTo >= this.#indexLag) {
+          leafIndex.writeRows();
+          this.#writeSearchRows(db, batchKeys);
+          statements.setIndexedTo.run(next);
+          indexed = true;
+        }
         return outcomes;
       });
-      return run.immediate();
+      let outcomes: SequenceOutcome[];
+      try {
+        outcomes = run.immediate();
+      } catch (error) {
+        leafIndex.rolledBack();
+        throw error;
+      }
+      leafIndex.committed(indexed);
+      if (indexed) {
+        this.#indexedTo = next;
+        this.#recentKeys = new Map();
+      } else {
+        for (let i = 0; i < batchKeys.length; i += 2) this.#rememberKey(batchKeys[i]!, batchKeys[i + 1]!);
+      }
+      return outcomes;
     });
     // The commit is in the WAL file but not yet on disk (WAL with synchronous=NORMAL). Flushing that file
     // is what synchronous=FULL would do inside the commit; done here on libuv's thread pool, the event
@@ -232,14 +304,40 @@ export class SqliteStorage implements LogStorage {
       const { statements, leafIndex } = this.#open();
       const wanted = keyHash(key);
       const found: number[] = [];
-      const epochs = this.#nextIndex === 0 ? 0 : leafIndex.epochOf(this.#nextIndex - 1) + 1;
+      // A written batch whose WAL flush is still running may have put rows past `nextIndex` there.
+      const indexed = Math.min(this.#indexedTo, this.#nextIndex);
+      const epochs = indexed === 0 ? 0 : leafIndex.epochOf(indexed - 1) + 1;
       for (let epoch = 0; epoch < epochs && found.length < limit; epoch++) {
-        found.push(
-          ...(statements.searchKey.all(epoch, wanted, this.#nextIndex, limit - found.length) as number[]),
-        );
+        found.push(...(statements.searchKey.all(epoch, wanted, indexed, limit - found.length) as number[]));
+      }
+      for (const index of this.#recentKeys.get(wanted) ?? []) {
+        if (found.length >= limit || index >= this.#nextIndex) break;
+        found.push(index);
       }
       return found;
     });
+  }
+
+  #rememberKey(value: number, index: number): void {
+    const indices = this.#recentKeys.get(value);
+    if (indices) indices.push(index);
+    else this.#recentKeys.set(value, [index]);
+  }
+
+  /**
+   * Writes the search rows held in memory and `batchKeys` (key hash, index pairs of the running batch).
+   * Their order does not matter: the pages they dirty are written once, at the commit.
+   */
+  #writeSearchRows(db: Database.Database, batchKeys: readonly number[]): void {
+    const leafIndex = this.#open().leafIndex;
+    const rows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
+    for (const [value, indices] of this.#recentKeys) {
+      for (const index of indices) rows.push(leafIndex.epochOf(index), value, index);
+    }
+    for (let i = 0; i < batchKeys.length; i += 2) {
+      rows.push(leafIndex.epochOf(batchKeys[i + 1]!), batchKeys[i]!, batchKeys[i + 1]!);
+    }
+    insertKeys(db, rows);
   }
 
   readTreeState(): Promise<TreeState | undefined> {
@@ -351,7 +449,12 @@ export class SqliteStorage implements LogStorage {
 function prepare(db: Database.Database) {
   return {
     maxIndex: db.prepare('SELECT MAX(idx) + 1 AS next FROM leaves'),
-    insertLeaf: db.prepare('INSERT INTO leaves (idx, leaf_hash, leaf, integrated_time) VALUES (?, ?, ?, ?)'),
+    insertLeaf: db.prepare(
+      'INSERT INTO leaves (idx, leaf_hash, leaf, integrated_time, search_keys) VALUES (?, ?, ?, ?, ?)',
+    ),
+    searchKeysFrom: db.prepare('SELECT idx, search_keys FROM leaves WHERE idx >= ? ORDER BY idx'),
+    indexedTo: db.prepare("SELECT value FROM settings WHERE name = 'indexed_to'").pluck(),
+    setIndexedTo: db.prepare("UPDATE settings SET value = ? WHERE name = 'indexed_to'"),
     leavesInRange: db.prepare(
       'SELECT idx, leaf_hash, leaf, integrated_time FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx',
     ),
@@ -399,9 +502,14 @@ function migrate(db: Database.Database, epochBits: number): number {
   const readEpochBits = () =>
     db.prepare("SELECT value FROM settings WHERE name = 'index_epoch_bits'").pluck().get() as number;
   if (version === SCHEMA_VERSION) return readEpochBits();
-  if (version === 3) {
+  if (version === 3 || version === 4) {
     db.transaction(() => {
-      db.exec(OBJECTS_SCHEMA);
+      if (version === 3) db.exec(OBJECTS_SCHEMA);
+      // Every leaf so far is in both indexes.
+      db.exec(`
+        ALTER TABLE leaves ADD COLUMN search_keys BLOB;
+        INSERT INTO settings (name, value) SELECT 'indexed_to', COALESCE(MAX(idx) + 1, 0) FROM leaves;
+      `);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }).immediate();
     return readEpochBits();
@@ -429,6 +537,8 @@ function migrate(db: Database.Database, epochBits: number): number {
         const rows = slice.all(from) as [number, Buffer][];
         if (rows.length === 0) break;
         for (const [idx, leafHash] of rows) leafIndex.file(idx, leafHash);
+        leafIndex.writeRows();
+        leafIndex.committed(true);
         from = rows.at(-1)![0] + 1;
       }
     }
@@ -446,6 +556,8 @@ function migrate(db: Database.Database, epochBits: number): number {
         DROP TABLE search_index_old;
       `);
     }
+    // Every leaf copied is in both indexes now.
+    db.exec("INSERT INTO settings (name, value) SELECT 'indexed_to', COALESCE(MAX(idx) + 1, 0) FROM leaves");
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   return readEpochBits();
