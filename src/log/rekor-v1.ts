@@ -97,7 +97,7 @@ export class RekorV1 {
       kind: 'created',
       uuid,
       entryId: this.entryId(uuid),
-      entry: this.#logEntry(stored, proven.checkpoint, proven.proof),
+      entry: await this.#logEntry(stored, proven.checkpoint, proven.proof),
     };
   }
 
@@ -282,16 +282,18 @@ export class RekorV1 {
     return this.#logEntry(stored, checkpoint, proof);
   }
 
-  #logEntry(stored: StoredLeaf, checkpoint: StoredCheckpoint, proof: Uint8Array[]): RekorV1LogEntry {
+  async #logEntry(
+    stored: StoredLeaf,
+    checkpoint: StoredCheckpoint,
+    proof: Uint8Array[],
+  ): Promise<RekorV1LogEntry> {
     const body = encodeBase64(stored.leaf);
     const uuid = encodeHex(stored.leafHash);
     // sigstore/rekor pkg/api/entries.go signEntry: JCS of {body, integratedTime, logID, logIndex}.
     // Written out: the keys are in JCS order, base64 and hex need no escapes, the numbers are safe
     // integers (what canonicalizeJson would produce, without walking the ~2 KB body character by character).
     const payload = `{"body":"${body}","integratedTime":${stored.integratedTime},"logID":"${this.logId}","logIndex":${stored.index}}`;
-    const signedEntryTimestamp = encodeBase64(
-      sign('sha256', Buffer.from(payload, 'utf8'), { key: this.#key, dsaEncoding: 'der' }),
-    );
+    const signedEntryTimestamp = encodeBase64(await signOnPool(payload, this.#key));
     return {
       [this.entryId(uuid)]: {
         body,
@@ -318,6 +320,19 @@ export class RekorV1 {
       throw new LogError('LOG_INCLUSION_UNAVAILABLE', 'the log has not published a checkpoint yet');
     return checkpoint;
   }
+}
+
+/**
+ * ECDSA-SHA256 (DER) of `payload` by `key`, on libuv's thread pool: ~45 µs per SignedEntryTimestamp
+ * that the event loop, which serves every request of the log, does not spend (measured with
+ * bench/log-http: dsse 425 → 346 µs of main-thread CPU per entry).
+ */
+function signOnPool(payload: string, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', Buffer.from(payload, 'utf8'), { key, dsaEncoding: 'der' }, (error, signature) =>
+      error ? reject(error) : resolve(signature),
+    );
+  });
 }
 
 function notFound(message: string): LogError {

@@ -37,21 +37,28 @@ export function storageTileSource(storage: LogStorage): TileSource {
 }
 
 export interface TileReaderOptions {
-  /** Tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
+  /** Complete tiles kept in memory with their inner levels hashed, least recently used dropped. Default 8192. */
   cachedTiles?: number;
 }
 
 /**
- * Builds proofs from tiles (C2SP tlog-tiles), wherever they come from. A tile at a given width never
- * changes (a wider one is another tile path), so tiles are cached by level, index and width together
- * with the seven levels of nodes inside them (computed once); a proof then costs only lookups.
+ * Builds proofs from tiles (C2SP tlog-tiles), wherever they come from. Tiles are kept in memory with
+ * the seven levels of nodes inside them (computed once), so a proof costs only lookups: complete tiles
+ * in an LRU cache, partial ones as the widest version read so far. A complete node is the same in every
+ * width of its tile, so a proof at an older tree size is served from a wider version, and a wider
+ * version hashes only the nodes the narrower one lacked. (Keeping every width of the right-edge tile,
+ * as one tile path each, retained ~60 KB per checkpoint until the LRU let it go: most of what the
+ * log's event loop promoted to the old generation.)
  */
 export class TileReader {
   readonly #source: TileSource;
   readonly #capacity: number;
-  readonly #full = new Map<string, Promise<TileLevels>>();
+  /** Complete tiles by `level/index`, least recently used first. */
+  readonly #full = new Map<string, TileLevels>();
   /** The widest levels computed so far of each partial tile, by `level/index`. */
   readonly #edges = new Map<string, TileLevels>();
+  /** Reads in progress by `level/index`, with the width asked: proofs asked at once share one read. */
+  readonly #reading = new Map<string, { width: number; levels: Promise<TileLevels> }>();
 
   constructor(source: TileSource, options: TileReaderOptions = {}) {
     this.#source = source;
@@ -80,57 +87,34 @@ export class TileReader {
 
   async #prove(nodes: ProofNodes, treeSize: number): Promise<MerkleHash[]> {
     const locations = nodes.ids.map((node) => locateNodeInTile(node, treeSize));
-    const pending = new Map<string, Promise<TileLevels>>();
+    const tiles = new Map<string, TileLevels | Promise<TileLevels>>();
     const missing: { key: string; tile: { level: number; index: number; width: number } }[] = [];
     for (const { tile } of locations) {
       const key = `${tile.level}/${tile.index}`;
-      if (pending.has(key)) continue;
-      // A tile at a given width never changes (a wider one has another path), so partial tiles cache
-      // too. The cache holds promises, so proofs asked for at once share one read and one hashing.
-      const cacheKey = `${key}/${tile.width}`;
-      const cached = this.#full.get(cacheKey);
-      if (cached) {
-        // Refresh its place in the LRU order.
-        this.#full.delete(cacheKey);
-        this.#full.set(cacheKey, cached);
-        pending.set(key, cached);
-      } else if (!missing.some((other) => other.key === key)) {
-        missing.push({ key, tile }); // several nodes of a proof often lie in one tile
+      if (tiles.has(key)) continue; // several nodes of a proof often lie in one tile
+      const known = this.#cached(key, tile.width) ?? this.#readingAtLeast(key, tile.width);
+      if (known) {
+        tiles.set(key, known);
+      } else {
+        missing.push({ key, tile });
+        tiles.set(key, EMPTY_LEVELS); // replaced below
       }
     }
     if (missing.length > 0) {
       const fetched = this.#source.readTiles(missing.map(({ tile }) => tile));
       for (const [position, { key, tile }] of missing.entries()) {
-        const levels = fetched.then((all) => {
-          const bytes = all[position];
-          if (!bytes || bytes.length < tile.width * HASH_SIZE) {
-            throw new LogError(
-              'LOG_STORAGE_CORRUPT',
-              `tile ${key} has fewer than ${tile.width} hashes for tree size ${treeSize}`,
-            );
-          }
-          // The right-edge tile grows with every checkpoint: its narrower self already holds every
-          // complete node the wider one shares, so only the new nodes are hashed.
-          const computed = tileLevels(bytes.subarray(0, tile.width * HASH_SIZE), this.#edges.get(key));
-          this.#edges.delete(key);
-          if (computed[0]!.length < TILE_WIDTH) {
-            this.#edges.set(key, computed);
-            // Proofs at old tree sizes make partial tiles anywhere; the right edge is what recurs.
-            if (this.#edges.size > MAX_EDGES) this.#edges.delete(this.#edges.keys().next().value!);
-          }
-          return computed;
-        });
-        const cacheKey = `${key}/${tile.width}`;
-        this.#remember(cacheKey, levels);
+        const levels = fetched.then((all) => this.#keep(key, tile.width, all[position], treeSize));
+        this.#reading.set(key, { width: tile.width, levels });
         // A failed read is not remembered: the next proof reads the tile again.
-        levels.catch(() => {
-          if (this.#full.get(cacheKey) === levels) this.#full.delete(cacheKey);
-        });
-        pending.set(key, levels);
+        const done = () => {
+          if (this.#reading.get(key)?.levels === levels) this.#reading.delete(key);
+        };
+        levels.then(done, done);
+        tiles.set(key, levels);
       }
     }
     const resolved = new Map<string, TileLevels>();
-    for (const [key, levels] of pending) resolved.set(key, await levels);
+    for (const [key, levels] of tiles) resolved.set(key, await levels);
     const hashes = locations.map(({ tile, nodeLevel, nodeIndex }) => {
       const hash = resolved.get(`${tile.level}/${tile.index}`)?.[nodeLevel]?.[nodeIndex];
       if (!hash)
@@ -140,14 +124,54 @@ export class TileReader {
     return rehashProof(nodes, hashes);
   }
 
-  #remember(key: string, levels: Promise<TileLevels>): void {
-    this.#full.set(key, levels);
-    if (this.#full.size > this.#capacity) {
-      const oldest = this.#full.keys().next().value;
-      if (oldest !== undefined) this.#full.delete(oldest);
+  /** The levels of tile `key` at `width` hashes or wider, if in memory. */
+  #cached(key: string, width: number): TileLevels | undefined {
+    const full = this.#full.get(key);
+    if (full) {
+      // Refresh its place in the LRU order.
+      this.#full.delete(key);
+      this.#full.set(key, full);
+      return full;
     }
+    const edge = this.#edges.get(key);
+    return edge && edge[0]!.length >= width ? edge : undefined;
+  }
+
+  #readingAtLeast(key: string, width: number): Promise<TileLevels> | undefined {
+    const reading = this.#reading.get(key);
+    return reading && reading.width >= width ? reading.levels : undefined;
+  }
+
+  /**
+   * Hashes the levels of tile `key` from the bytes read for it (at least `width` hashes; every hash the
+   * source gave is used) and keeps them: in the LRU when complete, else as the tile's widest version.
+   */
+  #keep(key: string, width: number, bytes: Uint8Array | undefined, treeSize: number): TileLevels {
+    if (!bytes || bytes.length < width * HASH_SIZE) {
+      throw new LogError(
+        'LOG_STORAGE_CORRUPT',
+        `tile ${key} has fewer than ${width} hashes for tree size ${treeSize}`,
+      );
+    }
+    const read = Math.min(TILE_WIDTH, Math.floor(bytes.length / HASH_SIZE));
+    const known = this.#cached(key, read);
+    if (known) return known; // another read got there first
+    const narrower = this.#edges.get(key);
+    const levels = tileLevels(bytes.subarray(0, read * HASH_SIZE), narrower);
+    this.#edges.delete(key);
+    if (read === TILE_WIDTH) {
+      this.#full.set(key, levels);
+      if (this.#full.size > this.#capacity) this.#full.delete(this.#full.keys().next().value!);
+    } else {
+      this.#edges.set(key, levels);
+      // Proofs at old tree sizes make partial tiles anywhere; the right edge is what recurs.
+      if (this.#edges.size > MAX_EDGES) this.#edges.delete(this.#edges.keys().next().value!);
+    }
+    return levels;
   }
 }
+
+const EMPTY_LEVELS: TileLevels = [];
 
 /** Partial tiles whose levels are kept for extending: the right edge of each level, and some slack. */
 const MAX_EDGES = 64;
@@ -160,10 +184,12 @@ type TileLevels = readonly (readonly MerkleHash[])[];
  * its nodes: a complete node is the same in every wider version of the tile.
  */
 function tileLevels(bytes: Uint8Array, narrower?: TileLevels): TileLevels {
-  const base: MerkleHash[] = [];
-  for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
+  const count = bytes.length / HASH_SIZE;
+  const reusable = narrower !== undefined && (narrower[0]?.length ?? 0) <= count ? narrower : undefined;
+  // The narrower version's leaves are the same hashes: only the new ones are cut from `bytes`.
+  const base: MerkleHash[] = reusable?.[0]?.slice() ?? [];
+  for (let offset = base.length * HASH_SIZE; offset < bytes.length; offset += HASH_SIZE)
     base.push(bytes.subarray(offset, offset + HASH_SIZE));
-  const reusable = narrower !== undefined && (narrower[0]?.length ?? 0) <= base.length ? narrower : undefined;
   const levels: MerkleHash[][] = [base];
   for (let level = 1; level < TILE_HEIGHT; level++) {
     const below = levels[level - 1]!;

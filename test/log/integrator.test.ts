@@ -101,6 +101,35 @@ describe('Integrator and TileReader over SQLite', () => {
     }
   });
 
+  it('serves proofs at older sizes from the wider tiles it keeps, and reads a tile once for proofs asked at once', async () => {
+    const reads: string[] = [];
+    const source = storageTileSource(storage);
+    const reader = new TileReader({
+      readTiles(ids) {
+        reads.push(...ids.map(({ level, index, width }) => `${level}/${index}.${width}`));
+        return source.readTiles(ids);
+      },
+    });
+    const size = leafHashes.length;
+    const tree = new NaiveTree(leafHashes);
+    const indices = Array.from({ length: 13 }, (_, i) => size - 1 - i);
+    const proofs = await Promise.all(indices.map((index) => reader.inclusionProof(index, size)));
+    proofs.forEach((proof, i) => assert.deepEqual(proof, tree.path(indices[i]!)));
+    assert.equal(new Set(reads).size, reads.length, `each tile read once: ${reads.join(' ')}`);
+    // Narrower versions of the right-edge tiles: the complete nodes of the wider ones serve them.
+    reads.length = 0;
+    for (const older of [size - 1, size - 2, 65_537]) {
+      const olderTree = new NaiveTree(leafHashes.slice(0, older));
+      for (const index of [older - 1, 65_536, 0].filter((i) => i < older)) {
+        assert.deepEqual(await reader.inclusionProof(index, older), olderTree.path(index));
+      }
+    }
+    assert.deepEqual(
+      reads.filter((read) => read.startsWith('0/256.')),
+      [],
+    );
+  });
+
   describe('after a restart', () => {
     it('rebuilds from stored tiles and catches up leaves sequenced but not integrated', async () => {
       await sequence(77); // sequenced before the "crash", never integrated
