@@ -6,6 +6,14 @@ export interface SequencerOptions {
   maxBatchSize?: number;
   /** Longest a leaf waits for its batch to fill before the batch is written anyway, in ms. Default 5. */
   maxBatchAgeMs?: number;
+  /**
+   * Shortest time from the start of one batch write to the start of the next, in ms, while leaves keep
+   * arriving: what arrives meanwhile shares one write (unless it fills a batch). Each write costs the
+   * event loop a transaction, an integration and a signed checkpoint whatever its size; bench/log-http
+   * measured dsse entries at 2,181 / 2,218 / 2,293 per second with 8 ms against 1,996 / 2,289 / 1,820
+   * back to back (664–709 µs of server CPU per entry against 685–777). Default 8.
+   */
+  minWriteIntervalMs?: number;
   /** Most leaves waiting or being written; beyond it `add` fails with LOG_OVERLOADED. Default 32768. */
   maxPending?: number;
   /** Seconds since the epoch, stamped on each batch as its integrated time. Default: the system clock. */
@@ -43,6 +51,7 @@ export class Sequencer {
     const resolved = {
       maxBatchSize: options.maxBatchSize ?? 8192,
       maxBatchAgeMs: options.maxBatchAgeMs ?? 5,
+      minWriteIntervalMs: options.minWriteIntervalMs ?? 8,
       maxPending: options.maxPending ?? 32_768,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
     };
@@ -51,10 +60,10 @@ export class Sequencer {
         throw new TypeError(`${name}: expected a positive integer, received ${resolved[name]}`);
       }
     }
-    if (!(resolved.maxBatchAgeMs >= 0)) {
-      throw new TypeError(
-        `maxBatchAgeMs: expected a non-negative number, received ${resolved.maxBatchAgeMs}`,
-      );
+    for (const name of ['maxBatchAgeMs', 'minWriteIntervalMs'] as const) {
+      if (!(resolved[name] >= 0)) {
+        throw new TypeError(`${name}: expected a non-negative number, received ${resolved[name]}`);
+      }
     }
     if (resolved.maxPending < resolved.maxBatchSize) {
       throw new TypeError(
@@ -100,12 +109,17 @@ export class Sequencer {
     if (this.#writing) return; // the running write starts the next batch when it ends
     if (this.#queue.length >= this.#options.maxBatchSize) {
       this.#startWrite();
-    } else if (!this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#writing && this.#queue.length > 0) this.#startWrite();
-      }, this.#options.maxBatchAgeMs);
+    } else {
+      this.#writeWithin(this.#options.maxBatchAgeMs);
     }
+  }
+
+  /** Writes the queue in `ms` unless a write is already due. */
+  #writeWithin(ms: number): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#writing && this.#queue.length > 0) this.#startWrite();
+    }, ms);
   }
 
   #startWrite(): void {
@@ -113,11 +127,16 @@ export class Sequencer {
     this.#timer = undefined;
     const batch = this.#queue.splice(0, this.#options.maxBatchSize);
     this.#inFlight = batch.length;
+    const started = performance.now();
     this.#writing = this.#write(batch).finally(() => {
       this.#inFlight = 0;
       this.#writing = undefined;
-      // Leaves that arrived during the write have waited long enough: write them now (group commit).
-      if (this.#queue.length > 0) this.#startWrite();
+      if (this.#queue.length === 0) return;
+      // Leaves that arrived during the write go next (group commit), with those that arrive until the
+      // write interval has passed, unless they already fill a batch or the log is closing.
+      const wait = this.#options.minWriteIntervalMs - (performance.now() - started);
+      if (wait <= 0 || this.#closed || this.#queue.length >= this.#options.maxBatchSize) this.#startWrite();
+      else this.#writeWithin(wait);
     });
   }
 

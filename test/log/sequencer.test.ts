@@ -42,6 +42,32 @@ describe('Sequencer', () => {
     assert.equal(await storage.sequencedSize(), 25);
   });
 
+  it('lets leaves that arrive after a write share the next one until the write interval has passed', async () => {
+    const sequencer = new Sequencer(storage, {
+      maxBatchAgeMs: 0,
+      minWriteIntervalMs: 300,
+      onSequenced: (size) => sizes.push(size),
+    });
+    // `second` arrives while the first write is running.
+    const sequence = storage.sequence.bind(storage);
+    let second: Promise<unknown> | undefined;
+    storage.sequence = (leaves, integratedTime) => {
+      const writing = sequence(leaves, integratedTime);
+      second ??= sequencer.add(leafOf('second'));
+      return writing;
+    };
+    await sequencer.add(leafOf('first'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Back to back, `second` would be written alone now; within the interval, `third` joins it.
+    const third = sequencer.add(leafOf('third'));
+    const outcomes = await Promise.all([second as Promise<{ index: number }>, third]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.index),
+      [1, 2],
+    );
+    assert.deepEqual(sizes, [1, 3]);
+  });
+
   it('writes a lone leaf once the batch age passes, stamped with the batch time', async () => {
     const sequencer = new Sequencer(storage, { maxBatchSize: 1000, maxBatchAgeMs: 20, now: () => 1_234 });
     assert.deepEqual(await sequencer.add(leafOf('alone')), {
