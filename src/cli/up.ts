@@ -13,6 +13,7 @@ import {
 import {
   createAdmissionPool,
   inProcessAdmitter,
+  type AdmissionPool,
   type EntryAdmitter,
   type TransparencyLog,
 } from '../log/index.ts';
@@ -167,18 +168,20 @@ export async function startServices(
       runningLogs['rekor-v1'] = logs.rekorV1Log.log;
       runningLogs.tiles = logs.tiles.log;
       // Entries are validated and their signatures verified on worker threads, so every core verifies
-      // while the main thread sequences, proves and answers.
+      // while the main thread sequences, proves and answers; the workers also sign and render the
+      // Rekor v1 LogEntries the answers carry.
       let admitter: EntryAdmitter;
+      let renderer: AdmissionPool | undefined;
       if (config.admissionWorkers > 0) {
-        const pool = createAdmissionPool({ size: config.admissionWorkers });
-        registerAdmissionMetrics(metrics, pool);
-        admitter = pool;
+        renderer = createAdmissionPool({ size: config.admissionWorkers, rekorV1: logs.rekorV1.identity });
+        registerAdmissionMetrics(metrics, renderer);
+        admitter = renderer;
       } else {
         admitter = inProcessAdmitter();
       }
       closers.push(() => admitter.close());
       const writes = { admitter, countAppend, maxBodyBytes: config.maxBodyBytes };
-      fastRoutes.add(rekorV1WriteRoute(logs.rekorV1, writes));
+      fastRoutes.add(rekorV1WriteRoute(logs.rekorV1, { ...writes, ...(renderer ? { renderer } : {}) }));
       fastRoutes.add(rekorV2WriteRoute(logs.rekorV2, writes));
       services.use(createRekorV1Router(logs.rekorV1, { maxBodyBytes: config.maxBodyBytes }));
       endpoint('log', `${publicUrl}/checkpoint`, 'transparency log checkpoint (C2SP tlog-tiles)');

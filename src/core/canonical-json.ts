@@ -13,10 +13,68 @@ import { encodeUtf8 } from './encoding.ts';
  * cycles — is refused with a CoreError (`CORE_JSON_INVALID`) whose message names the path.
  */
 export function canonicalizeJson(value: unknown): string {
+  // The common case: a copy with every object's keys inserted in JCS order, serialized by the engine's
+  // JSON.stringify (whose strings and numbers are JCS's). About half the time and a third of the
+  // garbage of the walk below, which runs instead whenever the copy cannot be made faithfully, and
+  // names the offending path when the value is refused.
+  const sorted = sortedCopy(value, 0);
+  if (sorted !== CAREFUL) return JSON.stringify(sorted);
   const parts: string[] = [];
   write(value, ROOT, parts, new Set<object>(), 0);
   return parts.join('');
 }
+
+/** What sortedCopy returns when only the careful walk can serialize (or refuse) a value. */
+const CAREFUL = Symbol('careful');
+
+/**
+ * `value` with every object rebuilt with its keys in JCS order, or CAREFUL for anything that is not
+ * plainly JSON (the walk in `write` then refuses it) and for objects with array-index keys, which
+ * JavaScript orders numerically ahead of the others whatever the insertion order. A cycle ends in
+ * CAREFUL at MAX_DEPTH.
+ */
+function sortedCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.isWellFormed() ? value : CAREFUL;
+    case 'number':
+      return Number.isFinite(value) ? value : CAREFUL;
+    case 'boolean':
+      return value;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_DEPTH) return CAREFUL;
+      if (Array.isArray(value)) {
+        const copy: unknown[] = new Array(value.length);
+        for (let index = 0; index < value.length; index++) {
+          const item = sortedCopy(value[index] as unknown, depth + 1);
+          if (item === CAREFUL) return CAREFUL;
+          copy[index] = item;
+        }
+        return copy;
+      }
+      const prototype = Object.getPrototypeOf(value) as unknown;
+      if (prototype !== Object.prototype && prototype !== null) return CAREFUL;
+      const record = value as Record<string, unknown>;
+      const copy = Object.create(null) as Record<string, unknown>; // `__proto__` is a key like any other
+      for (const key of Object.keys(record).sort()) {
+        if (ARRAY_INDEX.test(key) || !key.isWellFormed()) return CAREFUL;
+        const item = sortedCopy(record[key], depth + 1);
+        if (item === CAREFUL) return CAREFUL;
+        copy[key] = item;
+      }
+      return copy;
+    }
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      return CAREFUL;
+  }
+}
+
+/** A property name JavaScript treats as an array index (enumerated first, in numeric order). */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 
 /** {@link canonicalizeJson} as UTF-8 bytes, the form that is hashed and signed. */
 export function canonicalizeJsonBytes(value: unknown): Uint8Array {

@@ -2,10 +2,17 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { AdmittedEntry, EntryAdmitter } from './admission.ts';
-import type { AdmissionBatch, AdmissionBatchResult, AdmissionOutcome } from './admission-worker.ts';
+import type {
+  AdmissionBatch,
+  AdmissionOutcome,
+  AdmissionWorkerData,
+  RenderBatch,
+  WorkerResult,
+} from './admission-worker.ts';
 import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
 import { LogError } from './errors.ts';
 import { startModuleWorker } from './module-worker.ts';
+import type { RekorV1EntryParts, RekorV1Identity } from './rekor-v1-entry.ts';
 
 export interface AdmissionPoolOptions {
   /** Worker threads. Default: os.availableParallelism(). */
@@ -23,8 +30,10 @@ export interface AdmissionPoolOptions {
   batchSize?: number;
   /** Field limits every worker applies (as admitRequestBody's options). */
   entryOptions?: ParseEntryOptions;
+  /** The Rekor v1 log whose LogEntries `renderRekorV1` renders (its key goes to the workers). */
+  rekorV1?: RekorV1Identity;
   /** Starts a worker running admission-worker, e.g. to wrap startAdmissionWorker. */
-  startWorker?: (entryOptions: ParseEntryOptions) => Worker;
+  startWorker?: (data: AdmissionWorkerData) => Worker;
 }
 
 export interface AdmissionWorkerStats {
@@ -62,6 +71,12 @@ export interface AdmissionPoolStats {
  * and with LOG_CLOSED after close(). The body is copied before `admit` returns; the caller keeps it.
  */
 export interface AdmissionPool extends EntryAdmitter {
+  /**
+   * The LogEntry of `parts` as UTF-8 JSON, its SignedEntryTimestamp signed on a worker
+   * (renderRekorV1LogEntry): the event loop only writes the bytes. Needs the `rekorV1` option; fails
+   * with LOG_WORKER_UNAVAILABLE when the worker exits first and LOG_CLOSED after close().
+   */
+  renderRekorV1(parts: RekorV1EntryParts): Promise<Uint8Array>;
   stats(): AdmissionPoolStats;
   /** Refuses new bodies, answers every accepted one, then stops the workers. */
   close(): Promise<void>;
@@ -74,11 +89,18 @@ interface Job {
   readonly reject: (error: unknown) => void;
 }
 
+interface RenderJob {
+  readonly parts: RekorV1EntryParts;
+  readonly resolve: (json: Uint8Array) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface Slot {
   worker: Worker;
   /** The worker's thread id, kept: Worker.threadId turns -1 once the thread has exited. */
   threadId: number;
   readonly batches: Map<number, Job[]>;
+  readonly renders: Map<number, RenderJob[]>;
   /** The uncaught error the worker reported before exiting, if any. */
   lastError?: unknown;
   /** Exits in a row without an answered batch, for the restart backoff. */
@@ -100,15 +122,18 @@ export function createAdmissionPool(options: AdmissionPoolOptions = {}): Admissi
 }
 
 /** Starts admission-worker.ts (or .js once compiled) next to this module. */
-export function startAdmissionWorker(entryOptions: ParseEntryOptions = {}): Worker {
-  return startModuleWorker(import.meta.url, 'admission-worker', entryOptions);
+export function startAdmissionWorker(data: AdmissionWorkerData = { entryOptions: {} }): Worker {
+  return startModuleWorker(import.meta.url, 'admission-worker', data);
 }
 
 class WorkerAdmissionPool implements AdmissionPool {
-  readonly #options: Readonly<Required<AdmissionPoolOptions>>;
+  readonly #options: Readonly<Required<Omit<AdmissionPoolOptions, 'rekorV1'>>>;
+  readonly #workerData: AdmissionWorkerData;
   readonly #slots: Slot[] = [];
   readonly #started = performance.now();
   #queue: Job[] = [];
+  #renderQueue: RenderJob[] = [];
+  #renderScheduled = false;
   #inFlight = 0;
   #completed = 0;
   #overloaded = 0;
@@ -131,12 +156,17 @@ class WorkerAdmissionPool implements AdmissionPool {
       }
     }
     this.#options = Object.freeze(resolved);
+    this.#workerData = {
+      entryOptions: resolved.entryOptions,
+      ...(options.rekorV1 ? { rekorV1: options.rekorV1 } : {}),
+    };
     for (let i = 0; i < resolved.size; i++) {
       const worker = this.#start(() => slot);
       const slot: Slot = {
         worker,
         threadId: worker.threadId,
         batches: new Map(),
+        renders: new Map(),
         failures: 0,
         jobs: 0,
         batchCount: 0,
@@ -163,6 +193,24 @@ class WorkerAdmissionPool implements AdmissionPool {
       // a copy: the caller may reuse its array at once, and the batch buffer is transferred away
       this.#queue.push({ api, body: new Uint8Array(body), resolve, reject });
       this.#scheduleFlush();
+    });
+  }
+
+  renderRekorV1(parts: RekorV1EntryParts): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new LogError('LOG_CLOSED', 'admission pool: closed'));
+    if (!this.#workerData.rekorV1) {
+      return Promise.reject(new TypeError('renderRekorV1: the pool was created without the rekorV1 option'));
+    }
+    return new Promise((resolve, reject) => {
+      this.#renderQueue.push({ parts, resolve, reject });
+      this.#inFlight += 1;
+      if (this.#renderScheduled) return;
+      this.#renderScheduled = true;
+      // Every response a checkpoint releases asks within one turn of the event loop: one message.
+      setImmediate(() => {
+        this.#renderScheduled = false;
+        this.#flushRenders();
+      });
     });
   }
 
@@ -228,6 +276,28 @@ class WorkerAdmissionPool implements AdmissionPool {
     }
   }
 
+  /** Sends the waiting renders to the open worker with the least work, in one message. */
+  #flushRenders(): void {
+    if (this.#renderQueue.length === 0) return;
+    const open = this.#slots.filter((slot) => slot.restartTimer === undefined);
+    if (open.length === 0) {
+      for (const slot of this.#slots) slot.restartTimer?.ref();
+      return; // #flush sends them once a worker is back
+    }
+    const pending = (slot: Slot) => slot.batches.size + slot.renders.size;
+    const slot = open.reduce((best, next) => (pending(next) < pending(best) ? next : best));
+    const jobs = this.#renderQueue;
+    this.#renderQueue = [];
+    const batch: RenderBatch = {
+      kind: 'render-v1',
+      id: this.#nextBatchId++,
+      items: jobs.map((job) => job.parts),
+    };
+    slot.renders.set(batch.id, jobs);
+    slot.worker.ref();
+    slot.worker.postMessage(batch);
+  }
+
   #post(slot: Slot, jobs: Job[]): void {
     const lengths = new Uint32Array(jobs.map((job) => job.body.length));
     const bytes = new Uint8Array(lengths.reduce((sum, length) => sum + length, 0));
@@ -237,6 +307,7 @@ class WorkerAdmissionPool implements AdmissionPool {
       offset += job.body.length;
     }
     const batch: AdmissionBatch = {
+      kind: 'admit',
       id: this.#nextBatchId++,
       apis: jobs.map((job) => job.api),
       lengths,
@@ -249,8 +320,8 @@ class WorkerAdmissionPool implements AdmissionPool {
   }
 
   #start(slotOf: () => Slot): Worker {
-    const worker = this.#options.startWorker(this.#options.entryOptions);
-    worker.on('message', (result: AdmissionBatchResult) => this.#answer(slotOf(), result));
+    const worker = this.#options.startWorker(this.#workerData);
+    worker.on('message', (result: WorkerResult) => this.#answer(slotOf(), result));
     worker.on('error', (error) => (slotOf().lastError = error));
     worker.on('messageerror', (error) => {
       slotOf().lastError = error;
@@ -263,7 +334,11 @@ class WorkerAdmissionPool implements AdmissionPool {
     return worker;
   }
 
-  #answer(slot: Slot, result: AdmissionBatchResult): void {
+  #answer(slot: Slot, result: WorkerResult): void {
+    if (result.kind !== 'admitted') {
+      this.#rendered(slot, result);
+      return;
+    }
     const jobs = slot.batches.get(result.id);
     if (jobs === undefined) return;
     slot.batches.delete(result.id);
@@ -276,14 +351,38 @@ class WorkerAdmissionPool implements AdmissionPool {
     this.#settled(slot, jobs.length);
   }
 
+  #rendered(slot: Slot, result: Exclude<WorkerResult, { kind: 'admitted' }>): void {
+    const jobs = slot.renders.get(result.id);
+    if (jobs === undefined) return;
+    slot.renders.delete(result.id);
+    slot.failures = 0;
+    if (result.kind === 'render-failed') {
+      const error = new LogError('LOG_STORAGE_FAILED', `rendering the log entry failed: ${result.message}`);
+      for (const job of jobs) job.reject(error);
+    } else {
+      let offset = 0;
+      for (const [i, job] of jobs.entries()) {
+        job.resolve(result.bytes.subarray(offset, (offset += result.lengths[i]!)));
+      }
+    }
+    this.#settled(slot, jobs.length);
+  }
+
   /** A worker exited on its own: its bodies fail, and a new worker takes the slot. */
   #replace(slot: Slot, worker: Worker, code: number): void {
     if (slot.worker !== worker) return;
-    const lost = [...slot.batches.values()].flat();
+    const admitting = [...slot.batches.values()].flat();
+    const rendering = [...slot.renders.values()].flat();
+    const lost: { reject: (error: unknown) => void }[] = [...admitting, ...rendering];
     slot.batches.clear();
+    slot.renders.clear();
+    const work = [
+      ...(admitting.length > 0 || rendering.length === 0 ? [`admitting ${admitting.length} entries`] : []),
+      ...(rendering.length > 0 ? [`rendering ${rendering.length} log entries`] : []),
+    ].join(' and ');
     const error = new LogError(
       'LOG_WORKER_UNAVAILABLE',
-      `admission pool: worker ${slot.threadId} exited with code ${code} while admitting ${lost.length} entries; retry the request`,
+      `admission pool: worker ${slot.threadId} exited with code ${code} while ${work}; retry the request`,
       { cause: slot.lastError },
     );
     for (const job of lost) job.reject(error);
@@ -296,6 +395,7 @@ class WorkerAdmissionPool implements AdmissionPool {
       slot.worker = this.#start(() => slot);
       slot.threadId = slot.worker.threadId;
       this.#flush();
+      this.#flushRenders();
     }, delay);
     // An idle pool does not keep the process alive; #flush refs the timer when bodies wait for it.
     slot.restartTimer.unref();
@@ -305,8 +405,9 @@ class WorkerAdmissionPool implements AdmissionPool {
   #settled(slot: Slot, count: number): void {
     this.#inFlight -= count;
     this.#completed += count;
-    if (slot.batches.size === 0) slot.worker.unref();
+    if (slot.batches.size === 0 && slot.renders.size === 0) slot.worker.unref();
     this.#flush();
+    this.#flushRenders();
     if (this.#queue.length + this.#inFlight === 0) {
       this.#drained?.();
       this.#drained = undefined;

@@ -4,15 +4,23 @@ import { admitRequestBody, type AdmittedEntry } from './admission.ts';
 import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
 import { verificationSeconds } from './entries/verify-clock.ts';
 import { LogError, type LogErrorCode } from './errors.ts';
+import { renderRekorV1LogEntry, type RekorV1EntryParts, type RekorV1Identity } from './rekor-v1-entry.ts';
 
 /**
  * The worker side of admission-pool.ts: admits batches of request bodies with the synchronous
- * admitRequestBody (parse, validate, verify, canonicalize, hash) and answers each batch with one
- * message. `workerData` carries the ParseEntryOptions.
+ * admitRequestBody (parse, validate, verify, canonicalize, hash), and renders batches of Rekor v1
+ * LogEntries with their SignedEntryTimestamps; each batch is answered with one message.
  */
+
+export interface AdmissionWorkerData {
+  readonly entryOptions: ParseEntryOptions;
+  /** The Rekor v1 log whose LogEntries this worker renders, if any. */
+  readonly rekorV1?: RekorV1Identity;
+}
 
 /** Request bodies packed into one buffer: body i follows body i − 1 in `bytes`. */
 export interface AdmissionBatch {
+  readonly kind: 'admit';
   readonly id: number;
   readonly apis: readonly EntryApi[];
   readonly lengths: Uint32Array;
@@ -25,6 +33,7 @@ export type AdmissionOutcome =
   | { readonly kind: 'error'; readonly name: string; readonly message: string; readonly code?: string };
 
 export interface AdmissionBatchResult {
+  readonly kind: 'admitted';
   readonly id: number;
   readonly outcomes: readonly AdmissionOutcome[];
   /** Time spent admitting this batch, in seconds, by the worker's clock. */
@@ -33,7 +42,28 @@ export interface AdmissionBatchResult {
   readonly verifySeconds: number;
 }
 
-const options = (workerData ?? {}) as ParseEntryOptions;
+/** LogEntries to render (rekor-v1-entry.ts), for responses waiting on the event loop. */
+export interface RenderBatch {
+  readonly kind: 'render-v1';
+  readonly id: number;
+  readonly items: readonly RekorV1EntryParts[];
+}
+
+/** Each item's UTF-8 JSON packed into one buffer, as AdmissionBatch packs bodies; or why none is. */
+export type RenderBatchResult =
+  | {
+      readonly kind: 'rendered';
+      readonly id: number;
+      readonly lengths: Uint32Array<ArrayBuffer>;
+      readonly bytes: Uint8Array<ArrayBuffer>;
+    }
+  | { readonly kind: 'render-failed'; readonly id: number; readonly message: string };
+
+export type WorkerMessage = AdmissionBatch | RenderBatch;
+export type WorkerResult = AdmissionBatchResult | RenderBatchResult;
+
+const data = (workerData ?? { entryOptions: {} }) as AdmissionWorkerData;
+const options = data.entryOptions;
 
 function admitBatch(batch: AdmissionBatch): AdmissionBatchResult {
   const start = performance.now();
@@ -45,6 +75,7 @@ function admitBatch(batch: AdmissionBatch): AdmissionBatchResult {
     outcomes.push(admitOne(api, body));
   }
   return {
+    kind: 'admitted',
     id: batch.id,
     outcomes,
     seconds: (performance.now() - start) / 1000,
@@ -67,6 +98,33 @@ function admitOne(api: EntryApi, body: Uint8Array): AdmissionOutcome {
   }
 }
 
-parentPort?.on('message', (batch: AdmissionBatch) => {
-  parentPort?.postMessage(admitBatch(batch));
+const encoder = new TextEncoder();
+
+function renderBatch(batch: RenderBatch): RenderBatchResult {
+  try {
+    if (!data.rekorV1) throw new Error('this worker was started without a Rekor v1 log to render for');
+    const rendered = batch.items.map((parts) => renderRekorV1LogEntry(parts, data.rekorV1!));
+    const lengths = new Uint32Array(rendered.map((text) => Buffer.byteLength(text)));
+    const bytes = new Uint8Array(lengths.reduce((sum, length) => sum + length, 0));
+    let offset = 0;
+    for (const [i, text] of rendered.entries()) {
+      encoder.encodeInto(text, bytes.subarray(offset));
+      offset += lengths[i]!;
+    }
+    return { kind: 'rendered', id: batch.id, lengths, bytes };
+  } catch (error) {
+    return { kind: 'render-failed', id: batch.id, message: String((error as Error).message) };
+  }
+}
+
+parentPort?.on('message', (message: WorkerMessage) => {
+  if (message.kind === 'admit') {
+    parentPort?.postMessage(admitBatch(message));
+  } else {
+    const result = renderBatch(message);
+    parentPort?.postMessage(
+      result,
+      result.kind === 'rendered' ? [result.lengths.buffer, result.bytes.buffer] : [],
+    );
+  }
 });

@@ -13,7 +13,15 @@ export type { TileReaderOptions, TileSource } from './tile-reader.ts';
 export { RekorV1 } from './rekor-v1.ts';
 export { RekorV2 } from './rekor-v2.ts';
 export type { RekorV2Options, TransparencyLogEntryJson, CreateV2EntryResult } from './rekor-v2.ts';
-export type { RekorV1Options, RekorV1LogEntry, RekorV1EntryValue, CreateEntryResult } from './rekor-v1.ts';
+export type {
+  RekorV1Options,
+  RekorV1LogEntry,
+  RekorV1EntryValue,
+  CreateEntryResult,
+  ProvenAppend,
+} from './rekor-v1.ts';
+export { renderRekorV1LogEntry } from './rekor-v1-entry.ts';
+export type { RekorV1EntryParts, RekorV1Identity } from './rekor-v1-entry.ts';
 export { TilesClient } from './tiles-client.ts';
 export type { TilesClientOptions, FetchedCheckpoint } from './tiles-client.ts';
 export { SqliteStorage } from './storage/sqlite.ts';

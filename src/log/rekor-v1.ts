@@ -16,29 +16,23 @@ import { LogError } from './errors.ts';
 import type { StoredCheckpoint, StoredLeaf } from './storage/storage.types.ts';
 import type { TransparencyLog } from './transparency-log.ts';
 import { artifactKey, publicKeyKey, subjectKey } from './search-index.ts';
+import {
+  rekorV1LogEntry,
+  signedEntryTimestampPayload,
+  type RekorV1EntryParts,
+  type RekorV1Identity,
+  type RekorV1LogEntry,
+} from './rekor-v1-entry.ts';
 
-/** A Rekor v1 LogEntry: one key, the entry ID (sigstore/rekor `openapi.yaml` LogEntry). */
-export type RekorV1LogEntry = Record<string, RekorV1EntryValue>;
-
-export interface RekorV1EntryValue {
-  body: string;
-  integratedTime: number;
-  logID: string;
-  logIndex: number;
-  verification: {
-    inclusionProof: {
-      checkpoint: string;
-      hashes: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-    signedEntryTimestamp: string;
-  };
-}
+export type { RekorV1EntryValue, RekorV1LogEntry } from './rekor-v1-entry.ts';
 
 export type CreateEntryResult =
   | { kind: 'created'; uuid: string; entryId: string; entry: RekorV1LogEntry }
+  | { kind: 'exists'; uuid: string; entryId: string };
+
+/** An append with what its LogEntry is made of (rendered by `logEntry` or on a worker thread). */
+export type ProvenAppend =
+  | { kind: 'created'; uuid: string; entryId: string; parts: RekorV1EntryParts }
   | { kind: 'exists'; uuid: string; entryId: string };
 
 export interface RekorV1Options {
@@ -87,18 +81,36 @@ export class RekorV1 {
 
   /** createEntry for an entry admitted from a v1 ProposedEntry elsewhere (e.g. on a worker thread). */
   async append(entry: AdmittedEntry): Promise<CreateEntryResult> {
+    const appended = await this.appendProven(entry);
+    if (appended.kind === 'exists') return appended;
+    const { parts, ...ids } = appended;
+    return { ...ids, entry: await this.logEntry(parts) };
+  }
+
+  /** `append` up to the LogEntry: the parts it is made of, for `logEntry` or renderRekorV1LogEntry. */
+  async appendProven(entry: AdmittedEntry): Promise<ProvenAppend> {
     const { leaf, leafHash } = entry;
     const uuid = encodeHex(leafHash);
     const proven = await this.log.appendAndProve({ leaf, leafHash, searchKeys: entry.searchKeys });
-    const { outcome } = proven;
+    const { outcome, checkpoint, proof } = proven;
     if (outcome.kind === 'duplicate') return { kind: 'exists', uuid, entryId: this.entryId(uuid) };
-    const stored = { index: outcome.index, leaf, leafHash, integratedTime: outcome.integratedTime };
-    return {
-      kind: 'created',
-      uuid,
-      entryId: this.entryId(uuid),
-      entry: await this.#logEntry(stored, proven.checkpoint, proven.proof),
+    const parts = {
+      leaf,
+      leafHash,
+      index: outcome.index,
+      integratedTime: outcome.integratedTime,
+      checkpoint,
+      proof,
     };
+    return { kind: 'created', uuid, entryId: this.entryId(uuid), parts };
+  }
+
+  /**
+   * What signs and identifies this log's entries, for rendering them on worker threads
+   * (renderRekorV1LogEntry): the key stays in this process.
+   */
+  get identity(): RekorV1Identity {
+    return { key: this.#key, logId: this.logId, treeIdHex: this.#treeIdHex };
   }
 
   /** By 64-hex UUID or 80-hex entry ID (tree ID + UUID). */
@@ -279,39 +291,13 @@ export class RekorV1 {
   async #provenLogEntry(stored: StoredLeaf): Promise<RekorV1LogEntry> {
     const checkpoint = await this.log.waitForCheckpoint(stored.index + 1);
     const proof = await this.log.inclusionProof(stored.index, checkpoint, stored.leafHash);
-    return this.#logEntry(stored, checkpoint, proof);
+    return this.logEntry({ ...stored, checkpoint, proof });
   }
 
-  async #logEntry(
-    stored: StoredLeaf,
-    checkpoint: StoredCheckpoint,
-    proof: Uint8Array[],
-  ): Promise<RekorV1LogEntry> {
-    const body = encodeBase64(stored.leaf);
-    const uuid = encodeHex(stored.leafHash);
-    // sigstore/rekor pkg/api/entries.go signEntry: JCS of {body, integratedTime, logID, logIndex}.
-    // Written out: the keys are in JCS order, base64 and hex need no escapes, the numbers are safe
-    // integers (what canonicalizeJson would produce, without walking the ~2 KB body character by character).
-    const payload = `{"body":"${body}","integratedTime":${stored.integratedTime},"logID":"${this.logId}","logIndex":${stored.index}}`;
-    const signedEntryTimestamp = encodeBase64(await signOnPool(payload, this.#key));
-    return {
-      [this.entryId(uuid)]: {
-        body,
-        integratedTime: stored.integratedTime,
-        logID: this.logId,
-        logIndex: stored.index,
-        verification: {
-          inclusionProof: {
-            checkpoint: checkpoint.note,
-            hashes: proof.map(encodeHex),
-            logIndex: stored.index,
-            rootHash: encodeHex(checkpoint.rootHash),
-            treeSize: checkpoint.size,
-          },
-          signedEntryTimestamp,
-        },
-      },
-    };
+  /** The LogEntry of `parts`, its SignedEntryTimestamp signed on libuv's thread pool. */
+  async logEntry(parts: RekorV1EntryParts): Promise<RekorV1LogEntry> {
+    const signature = await signOnPool(signedEntryTimestampPayload(parts, this.logId), this.#key);
+    return rekorV1LogEntry(parts, this.identity, encodeBase64(signature));
   }
 
   #checkpoint(): StoredCheckpoint {
@@ -327,9 +313,9 @@ export class RekorV1 {
  * that the event loop, which serves every request of the log, does not spend (measured with
  * bench/log-http: dsse 425 → 346 µs of main-thread CPU per entry).
  */
-function signOnPool(payload: string, key: KeyObject): Promise<Buffer> {
+function signOnPool(payload: Buffer, key: KeyObject): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(payload, 'utf8'), { key, dsaEncoding: 'der' }, (error, signature) =>
+    sign('sha256', payload, { key, dsaEncoding: 'der' }, (error, signature) =>
       error ? reject(error) : resolve(signature),
     );
   });

@@ -4,12 +4,11 @@ import { toErrorResponse, type ErrorResponse } from './error-response.ts';
 import { ServerError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
 
-/** What a fast route answers: a status, extra headers, and a body sent as JSON. */
-export interface FastResponse {
+/** What a fast route answers: a status, extra headers, and a body sent as JSON (or JSON already encoded). */
+export type FastResponse = {
   status: number;
   headers?: Readonly<Record<string, string>>;
-  body: unknown;
-}
+} & ({ body: unknown } | { json: Uint8Array });
 
 /** A POST endpoint served by node:http directly. */
 export interface FastPostRoute {
@@ -143,7 +142,12 @@ class FastExchange {
     if (this.#settled) return;
     const body = this.#chunks ? Buffer.concat(this.#chunks, this.#length) : (this.#first ?? Buffer.alloc(0));
     this.#entry.route.handle(body, headers).then(
-      (result) => this.answer(result.status, result.headers ?? {}, result.body),
+      (result) =>
+        this.answer(
+          result.status,
+          result.headers ?? {},
+          'json' in result ? encoded(result.json) : result.body,
+        ),
       (error: unknown) => this.fail(error),
     );
   }
@@ -181,6 +185,15 @@ class FastExchange {
   }
 }
 
+/** JSON a route encoded itself, marked so `send` writes it as it is. */
+class EncodedJson {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+function encoded(bytes: Uint8Array): EncodedJson {
+  return new EncodedJson(bytes);
+}
+
 function send(
   response: ServerResponse,
   status: number,
@@ -188,14 +201,14 @@ function send(
   body: unknown,
 ): void {
   if (response.headersSent || response.destroyed) return;
-  const text = JSON.stringify(body);
+  const content = body instanceof EncodedJson ? body.bytes : JSON.stringify(body);
   // One write of head and body together.
   response.writeHead(status, {
     ...headers,
     'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
+    'content-length': String(typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength),
   });
-  response.end(text);
+  response.end(content);
 }
 
 function tooLarge(limit: number, received = 'more'): ServerError {

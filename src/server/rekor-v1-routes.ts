@@ -1,5 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { LogError, inProcessAdmitter, type EntryAdmitter, type RekorV1 } from '../log/index.ts';
+import {
+  LogError,
+  inProcessAdmitter,
+  type AdmissionPool,
+  type EntryAdmitter,
+  type RekorV1,
+} from '../log/index.ts';
 import type { FastPostRoute, FastResponse } from './fast-routes.ts';
 import { countAppendResponse, type CountAppend } from './log-metrics.ts';
 
@@ -15,6 +21,11 @@ export interface RekorV1WriteRouteOptions extends RekorV1RoutesOptions {
   maxConcurrentWrites?: number;
   /** Counts append requests by outcome (`sigil_log_append_total`). */
   countAppend?: CountAppend;
+  /**
+   * Where LogEntries are rendered and their SignedEntryTimestamps signed (an admission pool created
+   * with this log's identity). Default: on the calling thread, signing on libuv's pool.
+   */
+  renderer?: Pick<AdmissionPool, 'renderRekorV1'>;
 }
 
 const MAX_RETRIEVE = 10;
@@ -33,7 +44,7 @@ export function rekorV1WriteRoute(rekor: RekorV1, options: RekorV1WriteRouteOpti
     maxConcurrent: options.maxConcurrentWrites ?? 512,
     ...(options.countAppend ? { onResponse: countAppendResponse(options.countAppend, 'rekor-v1') } : {}),
     async handle(body): Promise<FastResponse> {
-      const result = await rekor.append(await admitter.admit('v1', body));
+      const result = await rekor.appendProven(await admitter.admit('v1', body));
       const location = `/api/v1/log/entries/${result.entryId}`;
       if (result.kind === 'exists') {
         return {
@@ -45,7 +56,11 @@ export function rekorV1WriteRoute(rekor: RekorV1, options: RekorV1WriteRouteOpti
           },
         };
       }
-      return { status: 201, headers: { location, etag: result.entryId }, body: result.entry };
+      const headers = { location, etag: result.entryId };
+      if (options.renderer) {
+        return { status: 201, headers, json: await options.renderer.renderRekorV1(result.parts) };
+      }
+      return { status: 201, headers, body: await rekor.logEntry(result.parts) };
     },
   };
 }

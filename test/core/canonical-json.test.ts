@@ -45,6 +45,12 @@ describe('RFC 8785 canonical JSON', () => {
     );
   });
 
+  it('orders keys that JavaScript treats as array indices as strings too, and keeps __proto__ as a key', () => {
+    const input = JSON.parse('{"b":1,"10":2,"2":3,"__proto__":{"z":1,"a":2},"01":4}') as unknown;
+    assert.equal(canonicalizeJson(input), '{"01":4,"10":2,"2":3,"__proto__":{"a":2,"z":1},"b":1}');
+    assert.equal(canonicalizeJson([{ 3: 'c', 1: 'a', 20: 'b' }]), '[{"1":"a","20":"b","3":"c"}]');
+  });
+
   for (const [number, expected] of [
     [0, '0'],
     [-0, '0'],

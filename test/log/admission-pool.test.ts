@@ -246,6 +246,54 @@ describe('createAdmissionPool', () => {
         await pool.close();
       }
     });
+
+    it('fails the log entries it was rendering too, and renders the next ones on a new worker', async () => {
+      const workers: Worker[] = [];
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const identity = { key: privateKey, logId: 'ab'.repeat(32), treeIdHex: '0000000000000001' };
+      const pool = createAdmissionPool({
+        size: 1,
+        batchSize: 32,
+        rekorV1: identity,
+        startWorker: (options) => {
+          const worker = startAdmissionWorker(options);
+          workers.push(worker);
+          return worker;
+        },
+      });
+      const parts = {
+        leaf: new TextEncoder().encode('{"leaf":1}'),
+        leafHash: new Uint8Array(32).fill(7),
+        index: 3,
+        integratedTime: 1_700_000_000,
+        checkpoint: { size: 4, rootHash: new Uint8Array(32).fill(9), note: 'origin\n4\n' },
+        proof: [new Uint8Array(32).fill(1)],
+      };
+      try {
+        const body = json(hashedRekordProposal(testKey('p521'), { hash: 'sha512' }));
+        // The render waits at the worker behind a batch of slow admissions when the worker goes.
+        const admitting = Array.from({ length: 20 }, () => pool.admit('v1', body));
+        const rendering = pool.renderRekorV1(parts);
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve)); // both messages are posted
+        await workers[0]!.terminate();
+        await Promise.allSettled(admitting);
+        await assert.rejects(rendering, (error: unknown) => {
+          assert.ok(error instanceof LogError);
+          assert.equal(error.code, 'LOG_WORKER_UNAVAILABLE');
+          assert.match(error.message, /while admitting 20 entries and rendering 1 log entries/);
+          return true;
+        });
+        const rendered = JSON.parse(new TextDecoder().decode(await pool.renderRekorV1(parts))) as Record<
+          string,
+          { logIndex: number }
+        >;
+        assert.equal(rendered[`0000000000000001${'07'.repeat(32)}`]?.logIndex, 3);
+        assert.equal(workers.length, 2);
+      } finally {
+        await pool.close();
+      }
+    });
   });
 
   it('lets the process exit when idle and not closed', async () => {

@@ -7,6 +7,8 @@ import {
   SqliteStorage,
   TransparencyLog,
   admitProposal,
+  createAdmissionPool,
+  renderRekorV1LogEntry,
   type RekorV1EntryValue,
 } from '../../src/log/index.ts';
 import { createNoteSigner, verifyInclusion } from '../../src/merkle/index.ts';
@@ -27,6 +29,68 @@ describe('RekorV1', () => {
   });
 
   after(() => log.close());
+
+  describe('rendered on a worker thread', () => {
+    /** The parts of a fresh entry, and the LogEntry the event loop would answer for them. */
+    async function freshEntry(message: string) {
+      const appended = await rekor.appendProven(
+        admitProposal('v1', hashedRekordProposal(testKey('p256'), { message })),
+      );
+      assert.equal(appended.kind, 'created');
+      if (appended.kind !== 'created') throw new Error('unreachable');
+      return { appended, onThisThread: await rekor.logEntry(appended.parts) };
+    }
+
+    /** `text` parses to `expected` but for the SignedEntryTimestamp, which must verify; and it is the
+     * same text JSON.stringify writes for that object. */
+    function assertSameEntry(text: string, expected: Record<string, RekorV1EntryValue>, entryId: string) {
+      const parsed = JSON.parse(text) as Record<string, RekorV1EntryValue>;
+      const value = parsed[entryId]!;
+      const payload = canonicalizeJson({
+        body: value.body,
+        integratedTime: value.integratedTime,
+        logID: value.logID,
+        logIndex: value.logIndex,
+      });
+      assert.ok(
+        verify(
+          'sha256',
+          Buffer.from(payload),
+          publicKey,
+          Buffer.from(value.verification.signedEntryTimestamp, 'base64'),
+        ),
+      );
+      const set = value.verification.signedEntryTimestamp;
+      expected[entryId]!.verification.signedEntryTimestamp = set;
+      assert.deepEqual(parsed, expected);
+      assert.equal(text, JSON.stringify(expected));
+    }
+
+    it('writes the same LogEntry as the event loop, byte for byte but for the signature', async () => {
+      const { appended, onThisThread } = await freshEntry('rendered');
+      // A note with characters JSON escapes, as an origin could have.
+      const parts = {
+        ...appended.parts,
+        checkpoint: { ...appended.parts.checkpoint, note: 'origin "quoted" \\ tab\t\n5\n' },
+      };
+      const expected = { ...onThisThread };
+      expected[appended.entryId]!.verification.inclusionProof.checkpoint = parts.checkpoint.note;
+      assertSameEntry(renderRekorV1LogEntry(parts, rekor.identity), expected, appended.entryId);
+    });
+
+    it('renders through an admission pool given the log identity, and refuses without it', async () => {
+      const { appended, onThisThread } = await freshEntry('pooled');
+      const pool = createAdmissionPool({ size: 1, rekorV1: rekor.identity });
+      const bare = createAdmissionPool({ size: 1 });
+      try {
+        const bytes = await pool.renderRekorV1(appended.parts);
+        assertSameEntry(new TextDecoder().decode(bytes), onThisThread, appended.entryId);
+        await assert.rejects(bare.renderRekorV1(appended.parts), /created without the rekorV1 option/);
+      } finally {
+        await Promise.all([pool.close(), bare.close()]);
+      }
+    });
+  });
 
   it('answers a new entry with an inclusion proof and a SignedEntryTimestamp over the JCS of its fields', async () => {
     const result = await rekor.createEntry(hashedRekordProposal(testKey('p256'), { message: 'SET' }));
