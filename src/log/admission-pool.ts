@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { AdmittedEntry, EntryAdmitter } from './admission.ts';
 import type {
   AdmissionBatch,
   AdmissionOutcome,
   AdmissionWorkerData,
   RenderBatch,
+  WorkerMessage,
   WorkerResult,
 } from './admission-worker.ts';
 import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
@@ -97,6 +98,8 @@ interface RenderJob {
 
 interface Slot {
   worker: Worker;
+  /** The worker's port for renders, which it reads ahead of admissions (admission-worker.ts). */
+  renderPort: MessagePort;
   /** The worker's thread id, kept: Worker.threadId turns -1 once the thread has exited. */
   threadId: number;
   readonly batches: Map<number, Job[]>;
@@ -161,9 +164,10 @@ class WorkerAdmissionPool implements AdmissionPool {
       ...(options.rekorV1 ? { rekorV1: options.rekorV1 } : {}),
     };
     for (let i = 0; i < resolved.size; i++) {
-      const worker = this.#start(() => slot);
+      const [worker, renderPort] = this.#start(() => slot);
       const slot: Slot = {
         worker,
+        renderPort,
         threadId: worker.threadId,
         batches: new Map(),
         renders: new Map(),
@@ -241,6 +245,7 @@ class WorkerAdmissionPool implements AdmissionPool {
       this.#slots.map((slot) => {
         clearTimeout(slot.restartTimer);
         slot.worker.removeAllListeners();
+        slot.renderPort.close();
         return slot.worker.terminate();
       }),
     );
@@ -295,7 +300,7 @@ class WorkerAdmissionPool implements AdmissionPool {
     };
     slot.renders.set(batch.id, jobs);
     slot.worker.ref();
-    slot.worker.postMessage(batch);
+    slot.renderPort.postMessage(batch);
   }
 
   #post(slot: Slot, jobs: Job[]): void {
@@ -319,19 +324,28 @@ class WorkerAdmissionPool implements AdmissionPool {
     slot.worker.postMessage(batch, [lengths.buffer, bytes.buffer]);
   }
 
-  #start(slotOf: () => Slot): Worker {
+  #start(slotOf: () => Slot): [Worker, MessagePort] {
     const worker = this.#options.startWorker(this.#workerData);
+    // Renders travel on a port of their own: the worker takes them between two admissions, so an
+    // answer waiting for its LogEntry does not wait behind the batches queued for admission.
+    const { port1, port2 } = new MessageChannel();
+    worker.postMessage({ kind: 'render-port', port: port2 } satisfies WorkerMessage, [port2]);
+    port1.on('message', (result: WorkerResult) => this.#answer(slotOf(), result));
+    port1.unref(); // the worker's ref/unref keeps the process alive while renders are pending
     worker.on('message', (result: WorkerResult) => this.#answer(slotOf(), result));
     worker.on('error', (error) => (slotOf().lastError = error));
     worker.on('messageerror', (error) => {
       slotOf().lastError = error;
       void worker.terminate();
     });
-    worker.on('exit', (code) => this.#replace(slotOf(), worker, code));
+    worker.on('exit', (code) => {
+      port1.close();
+      this.#replace(slotOf(), worker, code);
+    });
     // An idle pool does not keep the process alive; #post refs the worker while it works. After the
     // listeners: adding a 'message' listener refs the worker again.
     worker.unref();
-    return worker;
+    return [worker, port1];
   }
 
   #answer(slot: Slot, result: WorkerResult): void {
@@ -392,7 +406,7 @@ class WorkerAdmissionPool implements AdmissionPool {
     const delay = Math.min(MAX_RESTART_DELAY_MS, slot.failures > 1 ? 100 * 2 ** (slot.failures - 2) : 0);
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
-      slot.worker = this.#start(() => slot);
+      [slot.worker, slot.renderPort] = this.#start(() => slot);
       slot.threadId = slot.worker.threadId;
       this.#flush();
       this.#flushRenders();

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { admitRequestBody, type AdmittedEntry } from './admission.ts';
 import type { EntryApi, ParseEntryOptions } from './entries/index.ts';
 import { verificationSeconds } from './entries/verify-clock.ts';
@@ -59,7 +59,13 @@ export type RenderBatchResult =
     }
   | { readonly kind: 'render-failed'; readonly id: number; readonly message: string };
 
-export type WorkerMessage = AdmissionBatch | RenderBatch;
+/** The port renders arrive on, sent once after the worker starts. */
+export interface RenderPortMessage {
+  readonly kind: 'render-port';
+  readonly port: MessagePort;
+}
+
+export type WorkerMessage = AdmissionBatch | RenderBatch | RenderPortMessage;
 export type WorkerResult = AdmissionBatchResult | RenderBatchResult;
 
 const data = (workerData ?? { entryOptions: {} }) as AdmissionWorkerData;
@@ -71,6 +77,7 @@ function admitBatch(batch: AdmissionBatch): AdmissionBatchResult {
   const outcomes: AdmissionOutcome[] = [];
   let offset = 0;
   for (const [i, api] of batch.apis.entries()) {
+    renderWaiting(); // an answer waits for those; the bodies' clients wait for the whole batch anyway
     const body = batch.bytes.subarray(offset, (offset += batch.lengths[i]!));
     outcomes.push(admitOne(api, body));
   }
@@ -117,14 +124,38 @@ function renderBatch(batch: RenderBatch): RenderBatchResult {
   }
 }
 
+let renderPort: MessagePort | undefined;
+
+function answerRender(port: MessagePort, batch: RenderBatch): void {
+  const result = renderBatch(batch);
+  port.postMessage(result, result.kind === 'rendered' ? [result.lengths.buffer, result.bytes.buffer] : []);
+}
+
+/** Renders every batch already waiting on the render port, ahead of the admissions. */
+function renderWaiting(): void {
+  if (!renderPort) return;
+  for (
+    let received = receiveMessageOnPort(renderPort);
+    received;
+    received = receiveMessageOnPort(renderPort)
+  ) {
+    answerRender(renderPort, received.message as RenderBatch);
+  }
+}
+
 parentPort?.on('message', (message: WorkerMessage) => {
-  if (message.kind === 'admit') {
-    parentPort?.postMessage(admitBatch(message));
-  } else {
-    const result = renderBatch(message);
-    parentPort?.postMessage(
-      result,
-      result.kind === 'rendered' ? [result.lengths.buffer, result.bytes.buffer] : [],
-    );
+  switch (message.kind) {
+    case 'admit':
+      parentPort?.postMessage(admitBatch(message));
+      return;
+    case 'render-port': {
+      const port = message.port;
+      renderPort = port;
+      port.on('message', (batch: RenderBatch) => answerRender(port, batch));
+      return;
+    }
+    case 'render-v1':
+      answerRender(parentPort!, message);
+      return;
   }
 });

@@ -92,16 +92,26 @@ export function rekorV1LogEntry(
  * may need escapes; base64, hex and safe integers need none.
  */
 export function renderRekorV1LogEntry(parts: RekorV1EntryParts, identity: RekorV1Identity): string {
-  const body = encodeBase64(parts.leaf);
+  const signature = sign('sha256', signedEntryTimestampPayload(parts, identity.logId), {
+    key: identity.key,
+    dsaEncoding: 'der',
+  });
+  return rekorV1LogEntryJson(parts, identity, encodeBase64(signature));
+}
+
+/** JSON.stringify(rekorV1LogEntry(parts, identity, signedEntryTimestamp)), written out. */
+export function rekorV1LogEntryJson(
+  parts: RekorV1EntryParts,
+  identity: Omit<RekorV1Identity, 'key'>,
+  signedEntryTimestamp: string,
+): string {
   const { index, integratedTime, checkpoint } = parts;
-  const payload = `{"body":"${body}","integratedTime":${integratedTime},"logID":"${identity.logId}","logIndex":${index}}`;
-  const signature = sign('sha256', Buffer.from(payload, 'utf8'), { key: identity.key, dsaEncoding: 'der' });
   const hashes = parts.proof.map((hash) => `"${encodeHex(hash)}"`).join(',');
   return (
-    `{"${identity.treeIdHex}${encodeHex(parts.leafHash)}":{"body":"${body}","integratedTime":${integratedTime},` +
-    `"logID":"${identity.logId}","logIndex":${index},"verification":{"inclusionProof":{` +
-    `"checkpoint":${JSON.stringify(checkpoint.note)},"hashes":[${hashes}],"logIndex":${index},` +
-    `"rootHash":"${encodeHex(checkpoint.rootHash)}","treeSize":${checkpoint.size}},` +
-    `"signedEntryTimestamp":"${encodeBase64(signature)}"}}}`
+    `{"${identity.treeIdHex}${encodeHex(parts.leafHash)}":{"body":"${encodeBase64(parts.leaf)}",` +
+    `"integratedTime":${integratedTime},"logID":"${identity.logId}","logIndex":${index},` +
+    `"verification":{"inclusionProof":{"checkpoint":${JSON.stringify(checkpoint.note)},` +
+    `"hashes":[${hashes}],"logIndex":${index},"rootHash":"${encodeHex(checkpoint.rootHash)}",` +
+    `"treeSize":${checkpoint.size}},"signedEntryTimestamp":"${signedEntryTimestamp}"}}}`
   );
 }

@@ -18,6 +18,7 @@ import type { TransparencyLog } from './transparency-log.ts';
 import { artifactKey, publicKeyKey, subjectKey } from './search-index.ts';
 import {
   rekorV1LogEntry,
+  rekorV1LogEntryJson,
   signedEntryTimestampPayload,
   type RekorV1EntryParts,
   type RekorV1Identity,
@@ -292,6 +293,12 @@ export class RekorV1 {
     const checkpoint = await this.log.waitForCheckpoint(stored.index + 1);
     const proof = await this.log.inclusionProof(stored.index, checkpoint, stored.leafHash);
     return this.logEntry({ ...stored, checkpoint, proof });
+  }
+
+  /** The LogEntry of `parts` as UTF-8 JSON, its SignedEntryTimestamp signed on libuv's thread pool. */
+  async logEntryJson(parts: RekorV1EntryParts): Promise<Uint8Array> {
+    const signature = await signOnPool(signedEntryTimestampPayload(parts, this.logId), this.#key);
+    return Buffer.from(rekorV1LogEntryJson(parts, this.identity, encodeBase64(signature)), 'utf8');
   }
 
   /** The LogEntry of `parts`, its SignedEntryTimestamp signed on libuv's thread pool. */

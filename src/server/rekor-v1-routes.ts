@@ -60,7 +60,7 @@ export function rekorV1WriteRoute(rekor: RekorV1, options: RekorV1WriteRouteOpti
       if (options.renderer) {
         return { status: 201, headers, json: await options.renderer.renderRekorV1(result.parts) };
       }
-      return { status: 201, headers, body: await rekor.logEntry(result.parts) };
+      return { status: 201, headers, json: await rekor.logEntryJson(result.parts) };
     },
   };
 }
