@@ -30,6 +30,21 @@ describe('RekorV1', () => {
 
   after(() => log.close());
 
+  /** sigstore/rekor signEntry: the SET signs canonical JSON of exactly these four fields. */
+  function assertSetVerifies(value: RekorV1EntryValue): void {
+    const payload = canonicalizeJson({
+      body: value.body,
+      integratedTime: value.integratedTime,
+      logID: value.logID,
+      logIndex: value.logIndex,
+    });
+    const signature = Buffer.from(value.verification.signedEntryTimestamp, 'base64');
+    assert.ok(
+      verify('sha256', Buffer.from(payload), publicKey, signature),
+      'the SET verifies over the canonical payload',
+    );
+  }
+
   describe('rendered on a worker thread', () => {
     /** The parts of a fresh entry, and the LogEntry the event loop would answer for them. */
     async function freshEntry(message: string) {
@@ -46,20 +61,7 @@ describe('RekorV1', () => {
     function assertSameEntry(text: string, expected: Record<string, RekorV1EntryValue>, entryId: string) {
       const parsed = JSON.parse(text) as Record<string, RekorV1EntryValue>;
       const value = parsed[entryId]!;
-      const payload = canonicalizeJson({
-        body: value.body,
-        integratedTime: value.integratedTime,
-        logID: value.logID,
-        logIndex: value.logIndex,
-      });
-      assert.ok(
-        verify(
-          'sha256',
-          Buffer.from(payload),
-          publicKey,
-          Buffer.from(value.verification.signedEntryTimestamp, 'base64'),
-        ),
-      );
+      assertSetVerifies(value);
       const set = value.verification.signedEntryTimestamp;
       expected[entryId]!.verification.signedEntryTimestamp = set;
       assert.deepEqual(parsed, expected);
@@ -104,22 +106,7 @@ describe('RekorV1', () => {
         .update(publicKey.export({ type: 'spki', format: 'der' }))
         .digest('hex'),
     );
-    // sigstore/rekor signEntry: the SET signs canonical JSON of exactly these four fields.
-    const payload = canonicalizeJson({
-      body: value.body,
-      integratedTime: value.integratedTime,
-      logID: value.logID,
-      logIndex: value.logIndex,
-    });
-    assert.ok(
-      verify(
-        'sha256',
-        Buffer.from(payload),
-        publicKey,
-        Buffer.from(value.verification.signedEntryTimestamp, 'base64'),
-      ),
-      'the SET verifies over the canonical payload',
-    );
+    assertSetVerifies(value);
     const { inclusionProof } = value.verification;
     verifyInclusion(
       inclusionProof.logIndex,
