@@ -65,7 +65,8 @@ export interface RenderPortMessage {
   readonly port: MessagePort;
 }
 
-export type WorkerMessage = AdmissionBatch | RenderBatch | RenderPortMessage;
+/** What the pool posts to the worker itself; render batches go to the render port. */
+export type WorkerMessage = AdmissionBatch | RenderPortMessage;
 export type WorkerResult = AdmissionBatchResult | RenderBatchResult;
 
 const data = (workerData ?? { entryOptions: {} }) as AdmissionWorkerData;
@@ -157,8 +158,5 @@ parentPort?.on('message', (message: WorkerMessage) => {
       port.on('message', (batch: RenderBatch) => answerRender(port, batch));
       return;
     }
-    case 'render-v1':
-      answerRender(parentPort!, message);
-      return;
   }
 });

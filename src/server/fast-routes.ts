@@ -146,7 +146,7 @@ class FastExchange {
         this.answer(
           result.status,
           result.headers ?? {},
-          'json' in result ? encoded(result.json) : result.body,
+          'json' in result ? new EncodedJson(result.json) : result.body,
         ),
       (error: unknown) => this.fail(error),
     );
@@ -188,10 +188,6 @@ class FastExchange {
 /** JSON a route encoded itself, marked so `send` writes it as it is. */
 class EncodedJson {
   constructor(readonly bytes: Uint8Array) {}
-}
-
-function encoded(bytes: Uint8Array): EncodedJson {
-  return new EncodedJson(bytes);
 }
 
 function send(

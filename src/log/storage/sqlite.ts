@@ -231,7 +231,7 @@ export class SqliteStorage implements LogStorage {
         }
         if (next - this.#indexedTo >= this.#indexLag) {
           leafIndex.writeRows();
-          this.#writeSearchRows(db, batchKeys);
+          writeSearchRows(db, leafIndex, this.#recentKeys, batchKeys);
           statements.setIndexedTo.run(next);
           indexed = true;
         }
@@ -322,22 +322,6 @@ export class SqliteStorage implements LogStorage {
     const indices = this.#recentKeys.get(value);
     if (indices) indices.push(index);
     else this.#recentKeys.set(value, [index]);
-  }
-
-  /**
-   * Writes the search rows held in memory and `batchKeys` (key hash, index pairs of the running batch).
-   * Their order does not matter: the pages they dirty are written once, at the commit.
-   */
-  #writeSearchRows(db: Database.Database, batchKeys: readonly number[]): void {
-    const leafIndex = this.#open().leafIndex;
-    const rows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
-    for (const [value, indices] of this.#recentKeys) {
-      for (const index of indices) rows.push(leafIndex.epochOf(index), value, index);
-    }
-    for (let i = 0; i < batchKeys.length; i += 2) {
-      rows.push(leafIndex.epochOf(batchKeys[i + 1]!), batchKeys[i]!, batchKeys[i + 1]!);
-    }
-    insertKeys(db, rows);
   }
 
   readTreeState(): Promise<TreeState | undefined> {
@@ -561,6 +545,26 @@ function migrate(db: Database.Database, epochBits: number): number {
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   return readEpochBits();
+}
+
+/**
+ * Writes the search rows held in memory (`recentKeys`) and `batchKeys` (key hash, index pairs of the
+ * running batch). Their order does not matter: the pages they dirty are written once, at the commit.
+ */
+function writeSearchRows(
+  db: Database.Database,
+  leafIndex: SqliteLeafIndex,
+  recentKeys: ReadonlyMap<number, readonly number[]>,
+  batchKeys: readonly number[],
+): void {
+  const rows: number[] = []; // epoch, key hash, index, epoch, key hash, index, …
+  for (const [value, indices] of recentKeys) {
+    for (const index of indices) rows.push(leafIndex.epochOf(index), value, index);
+  }
+  for (let i = 0; i < batchKeys.length; i += 2) {
+    rows.push(leafIndex.epochOf(batchKeys[i + 1]!), batchKeys[i]!, batchKeys[i + 1]!);
+  }
+  insertKeys(db, rows);
 }
 
 /** Rows of the search index per INSERT: one statement for many rows costs less than a call per row. */
