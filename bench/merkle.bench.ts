@@ -5,7 +5,7 @@ import { CompactRange } from '../src/merkle/compact-range.ts';
 import { buildConsistencyProof, verifyConsistency } from '../src/merkle/consistency-proof.ts';
 import { hashChildren, hashLeaf } from '../src/merkle/hash.ts';
 import type { MerkleHash } from '../src/merkle/hash.ts';
-import { buildInclusionProof, verifyInclusion } from '../src/merkle/inclusion-proof.ts';
+import { InclusionChecker, buildInclusionProof, verifyInclusion } from '../src/merkle/inclusion-proof.ts';
 import type { NodeHashReader } from '../src/merkle/proof-nodes.ts';
 import { report } from './report.ts';
 
@@ -62,6 +62,32 @@ report(
     const j = i % samples.length;
     const index = samples[j] as number;
     verifyInclusion(index, TREE_SIZE, leafHashes[index] as MerkleHash, proofs[j] as MerkleHash[], root);
+  }),
+  {},
+);
+// What the log does after each checkpoint: check the proofs of the batch of consecutive leaves it
+// covers (here 16 leaves, a new checker per batch), against checking each proof on its own.
+const BATCH = 16;
+const batchProofs = Array.from({ length: 64 * BATCH }, (_, i) => {
+  const index = TREE_SIZE - 64 * BATCH + i;
+  return { index, proof: buildInclusionProof(index, TREE_SIZE, reader) };
+});
+let checker = new InclusionChecker(TREE_SIZE, root);
+report(
+  `merkle: InclusionChecker/s (batches of ${BATCH} leaves)`,
+  rate((i) => {
+    const j = i % batchProofs.length;
+    if (j % BATCH === 0) checker = new InclusionChecker(TREE_SIZE, root);
+    const { index, proof } = batchProofs[j]!;
+    if (!checker.verifies(index, leafHashes[index] as MerkleHash, proof)) throw new Error('proof refused');
+  }),
+  {},
+);
+report(
+  `merkle: verifyInclusion/s (the same, one by one)`,
+  rate((i) => {
+    const { index, proof } = batchProofs[i % batchProofs.length]!;
+    verifyInclusion(index, TREE_SIZE, leafHashes[index] as MerkleHash, proof, root);
   }),
   {},
 );

@@ -1,5 +1,5 @@
 import { describeError, silentLogger, type Logger } from '../core/index.ts';
-import { hashesEqual, rootFromInclusionProof, type MerkleHash, type NoteSigner } from '../merkle/index.ts';
+import { InclusionChecker, hashesEqual, type MerkleHash, type NoteSigner } from '../merkle/index.ts';
 import { LogError } from './errors.ts';
 import { Integrator, type IntegratorOptions } from './integrator.ts';
 import { Publisher } from './publisher.ts';
@@ -51,6 +51,8 @@ export class TransparencyLog {
   #again = false;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Checks the proofs handed out against the latest checkpoint, sharing the hashing they have in common. */
+  #checker: InclusionChecker | undefined;
 
   private constructor(options: TransparencyLogOptions) {
     this.storage = options.storage;
@@ -116,13 +118,25 @@ export class TransparencyLog {
     leafHash: Uint8Array,
   ): Promise<MerkleHash[]> {
     const proof = await this.#tiles.inclusionProof(index, checkpoint.size);
-    if (!hashesEqual(rootFromInclusionProof(index, checkpoint.size, leafHash, proof), checkpoint.rootHash)) {
+    if (!this.#checkerFor(checkpoint).verifies(index, leafHash, proof)) {
       throw new LogError(
         'LOG_STORAGE_CORRUPT',
         `inclusion proof of entry ${index} does not reach the checkpoint root`,
       );
     }
     return proof;
+  }
+
+  /**
+   * The checker for `checkpoint`'s tree: the one kept for the latest checkpoint, replaced when a newer
+   * one is asked for; an older checkpoint gets one of its own, not kept.
+   */
+  #checkerFor(checkpoint: StoredCheckpoint): InclusionChecker {
+    const kept = this.#checker;
+    if (kept?.treeSize === checkpoint.size && hashesEqual(kept.root, checkpoint.rootHash)) return kept;
+    const checker = new InclusionChecker(checkpoint.size, checkpoint.rootHash);
+    if (kept === undefined || checkpoint.size > kept.treeSize) this.#checker = checker;
+    return checker;
   }
 
   /** The inclusion proof of `index` in the tree of `treeSize` leaves, unchecked (the caller checks it). */

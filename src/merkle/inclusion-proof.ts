@@ -1,5 +1,5 @@
 import { MerkleError } from './errors.ts';
-import { assertHashSize } from './hash.ts';
+import { assertHashSize, hashChildren, hashesEqual } from './hash.ts';
 import type { MerkleHash } from './hash.ts';
 import {
   assertProofHashes,
@@ -74,6 +74,93 @@ export function buildInclusionProof(
   reader: NodeHashReader,
 ): MerkleHash[] {
   return readProof(inclusionProofNodes(leafIndex, treeSize), reader);
+}
+
+/** A proof's hashing steps from one node up: each sibling, and whether it is the left child. */
+interface ProofSteps {
+  readonly siblings: readonly Uint8Array[];
+  readonly leftSiblings: readonly boolean[];
+}
+
+/** A node a checked proof passed through: from it, `steps` from `from` on reach the root. */
+interface ProvenNode {
+  readonly steps: ProofSteps;
+  readonly from: number;
+}
+
+/**
+ * Checks many inclusion proofs against one tree head, each as {@link rootFromInclusionProof} would,
+ * but without hashing twice what two proofs share. Proofs of neighbouring leaves meet a few levels up
+ * and hash the same nodes from there to the root; the checker remembers every node a checked proof
+ * passed through with the steps that took it to the root, and a later proof that reaches a remembered
+ * node with byte-equal remaining steps is proven there (the rest of its hashing is the same
+ * computation). A proof that differs anywhere is hashed all the way up and refused if it misses.
+ * The checker keeps the hashes of the proofs it accepted: they must not be changed afterwards.
+ */
+export class InclusionChecker {
+  readonly treeSize: number;
+  readonly root: Uint8Array;
+  /** Proven nodes by their hash (as a binary string). */
+  readonly #proven = new Map<string, ProvenNode>();
+
+  constructor(treeSize: number, root: Uint8Array) {
+    assertCount(treeSize, 'tree size', 'MERKLE_TREE_SIZE_INVALID');
+    this.treeSize = treeSize;
+    this.root = new Uint8Array(root);
+  }
+
+  /**
+   * Whether `proof` proves `leafHash` at `leafIndex` in this tree. Throws as rootFromInclusionProof
+   * for a malformed proof (wrong length, hashes that are not 32 bytes, an index out of range).
+   */
+  verifies(leafIndex: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): boolean {
+    assertLeafInTree(leafIndex, this.treeSize);
+    assertHashSize(leafHash, 'inclusion proof leaf hash');
+    const { inner, border } = decomposeInclusionProof(leafIndex, this.treeSize);
+    assertProofLength(proof, inner + border, 'inclusion proof', 'MERKLE_INCLUSION_PROOF_INVALID');
+    assertProofHashes(proof, 'inclusion proof');
+    // The same steps chainInner and chainBorderRight take: inner siblings by the index bits, then
+    // every border sibling on the left.
+    const leftSiblings: boolean[] = [];
+    for (let i = 0, path = leafIndex; i < proof.length; i++, path = Math.floor(path / 2)) {
+      leftSiblings.push(i >= inner || path % 2 === 1);
+    }
+    const steps: ProofSteps = { siblings: [...proof], leftSiblings };
+    const passed: [string, number][] = [];
+    let hash = leafHash;
+    for (let i = 0; i <= proof.length; i++) {
+      const key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
+      const known = this.#proven.get(key);
+      if (known !== undefined && sameSteps(known, steps, i)) {
+        this.#remember(passed, steps);
+        return true;
+      }
+      if (i === proof.length) break;
+      passed.push([key, i]);
+      const sibling = proof[i] as Uint8Array;
+      hash = leftSiblings[i] ? hashChildren(sibling, hash) : hashChildren(hash, sibling);
+    }
+    if (!hashesEqual(hash, this.root)) return false;
+    this.#remember(passed, steps);
+    return true;
+  }
+
+  #remember(passed: readonly [string, number][], steps: ProofSteps): void {
+    for (const [key, from] of passed) if (!this.#proven.has(key)) this.#proven.set(key, { steps, from });
+  }
+}
+
+/** Whether the steps of `steps` from `from` on are the same as those `known` was proven with. */
+function sameSteps(known: ProvenNode, steps: ProofSteps, from: number): boolean {
+  const count = steps.siblings.length - from;
+  if (known.steps.siblings.length - known.from !== count) return false;
+  for (let i = 0; i < count; i++) {
+    if (known.steps.leftSiblings[known.from + i] !== steps.leftSiblings[from + i]) return false;
+    const a = known.steps.siblings[known.from + i] as Uint8Array;
+    const b = steps.siblings[from + i] as Uint8Array;
+    if (a !== b && Buffer.compare(a, b) !== 0) return false;
+  }
+  return true;
 }
 
 function assertLeafInTree(leafIndex: number, treeSize: number): void {

@@ -13,6 +13,7 @@ export type { NodeId } from './tree-math.ts';
 export { readProof, rehashProof } from './proof-nodes.ts';
 export type { EphemeralNode, NodeHashReader, ProofNodes } from './proof-nodes.ts';
 export {
+  InclusionChecker,
   buildInclusionProof,
   inclusionProofNodes,
   rootFromInclusionProof,

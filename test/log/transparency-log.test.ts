@@ -96,6 +96,39 @@ describe('TransparencyLog over SQLite', () => {
     });
   });
 
+  describe('when storage returns a wrong hash in a complete tile', () => {
+    it('refuses proofs through it with LOG_STORAGE_CORRUPT and still proves the leaves outside it', async () => {
+      await log.close();
+      const storage = new SqliteStorage({ path: join(dir, 'log.db') });
+      const readTiles = storage.readTiles.bind(storage);
+      // Leaf 100's hash in tile 0/0 (leaves 0–255) is altered; the tiles above it are not.
+      storage.readTiles = async (ids) =>
+        (await readTiles(ids)).map((tile) => {
+          if (tile.level !== 0 || tile.index !== 0) return tile;
+          const hashes = new Uint8Array(tile.hashes);
+          hashes[100 * 32] = hashes[100 * 32]! ^ 1;
+          return { ...tile, hashes };
+        });
+      const corrupted = await TransparencyLog.open({ storage, origin: 'log.sigil.test', signers: [signer] });
+      try {
+        // A leaf of tile 0/1 is proven from tile 1/0, whose hash of leaves 0–255 is the right one.
+        const leaf = entry('beside a corrupt tile');
+        const proven = await corrupted.appendAndProve(leaf);
+        assertProven(proven.outcome.index, leaf, proven.checkpoint, proven.proof);
+        const [leafHash5] = await storage.readLeafHashes(5, 1);
+        await assert.rejects(corrupted.inclusionProof(5, proven.checkpoint, leafHash5!), (error: unknown) => {
+          assert.ok(error instanceof LogError);
+          assert.equal(error.code, 'LOG_STORAGE_CORRUPT');
+          assert.match(error.message, /inclusion proof of entry 5 does not reach the checkpoint root/);
+          return true;
+        });
+      } finally {
+        await corrupted.close();
+        log = await open();
+      }
+    });
+  });
+
   describe('once closed', () => {
     it('refuses appends with LOG_CLOSED', async () => {
       const closing = await open();

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeHex } from '../../src/core/index.ts';
-import { hashLeaf } from '../../src/merkle/hash.ts';
+import { hashLeaf, hashesEqual } from '../../src/merkle/hash.ts';
 import {
+  InclusionChecker,
   buildInclusionProof,
   inclusionProofNodes,
   rootFromInclusionProof,
   verifyInclusion,
 } from '../../src/merkle/inclusion-proof.ts';
+import { decomposeInclusionProof } from '../../src/merkle/tree-math.ts';
 import { NaiveTree, UniformTree, randomLeafHashes, seededRandom } from './naive-tree.ts';
 
 const tree = new NaiveTree(randomLeafHashes(300, seededRandom(1)));
@@ -126,5 +128,130 @@ describe('verifyInclusion', () => {
       });
       assert.throws(() => inclusionProofNodes(size, size), { code: 'MERKLE_INDEX_OUT_OF_RANGE' });
     });
+  });
+});
+
+function proofLength(index: number, size: number): number {
+  const { inner, border } = decomposeInclusionProof(index, size);
+  return inner + border;
+}
+
+/** What rootFromInclusionProof says of a proof against `root`: the checker must say the same. */
+function reference(index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array) {
+  return hashesEqual(rootFromInclusionProof(index, size, leaf, proof), root);
+}
+
+/** A copy of `proof` with one bit of hash `at` flipped. */
+function flipped(proof: Uint8Array[], at: number, bit: number): Uint8Array[] {
+  return proof.map((hash, i) => {
+    if (i !== at) return hash;
+    const copy = new Uint8Array(hash);
+    copy[bit % 32]! ^= 1 << (bit % 8);
+    return copy;
+  });
+}
+
+describe('InclusionChecker', () => {
+  it('agrees with rootFromInclusionProof on honest and altered proofs of every leaf, sizes 1 to 120', () => {
+    const random = seededRandom(7);
+    for (let size = 1; size <= 120; size++) {
+      const root = tree.root(0, size);
+      const checker = new InclusionChecker(size, root);
+      const order = Array.from({ length: size }, (_, i) => i).sort(() => random() - 0.5);
+      for (const index of order) {
+        const leaf = tree.leafHashes[index] as Uint8Array;
+        const proof = tree.path(index, 0, size);
+        assert.equal(checker.verifies(index, leaf, proof), true, `leaf ${index} of ${size}`);
+        // Altered after the honest proofs before it were remembered: every sibling, the leaf, the index.
+        for (let at = 0; at < proof.length; at++) {
+          const altered = flipped(proof, at, Math.floor(random() * 256));
+          assert.equal(
+            checker.verifies(index, leaf, altered),
+            false,
+            `sibling ${at} of leaf ${index} of ${size}`,
+          );
+        }
+        const otherLeaf = tree.leafHashes[(index + 1) % 300] as Uint8Array;
+        assert.equal(checker.verifies(index, otherLeaf, proof), false, `another leaf at ${index} of ${size}`);
+        for (const other of [index - 1, index + 1, size - 1 - index]) {
+          if (other < 0 || other >= size || other === index) continue;
+          if (proofLength(other, size) === proof.length) {
+            const expected = reference(other, size, leaf, proof, root);
+            assert.equal(
+              checker.verifies(other, leaf, proof),
+              expected,
+              `leaf ${index} moved to ${other} of ${size}`,
+            );
+          } else {
+            assert.throws(() => checker.verifies(other, leaf, proof), {
+              code: 'MERKLE_INCLUSION_PROOF_INVALID',
+            });
+          }
+        }
+      }
+    }
+  });
+
+  it('agrees with rootFromInclusionProof where equal subtrees sit at different places (all leaves equal)', () => {
+    // Every complete node of a level has the same hash here, so a remembered node is met again at
+    // other positions with other steps above it.
+    const uniform = new UniformTree();
+    const random = seededRandom(11);
+    for (const size of [2, 3, 7, 64, 100, 1000, 1023]) {
+      const root = uniform.root(size);
+      const reader = uniform.readerAt(size);
+      const checker = new InclusionChecker(size, root);
+      const leaf = uniform.nodeHash(0);
+      for (let round = 0; round < 200; round++) {
+        const index = Math.floor(random() * size);
+        const proof = buildInclusionProof(index, size, reader);
+        assert.equal(checker.verifies(index, leaf, proof), true, `leaf ${index} of ${size}`);
+        const claimed = Math.floor(random() * size);
+        if (proofLength(claimed, size) === proof.length) {
+          const expected = reference(claimed, size, leaf, proof, root);
+          assert.equal(
+            checker.verifies(claimed, leaf, proof),
+            expected,
+            `proof of ${index} at ${claimed} of ${size}`,
+          );
+        }
+        if (proof.length > 0) {
+          const at = Math.floor(random() * proof.length);
+          assert.equal(
+            checker.verifies(index, leaf, flipped(proof, at, 3)),
+            false,
+            `altered ${at} of ${index}`,
+          );
+        }
+      }
+    }
+  });
+
+  it('refuses malformed proofs with the errors rootFromInclusionProof gives', () => {
+    const size = 13;
+    const checker = new InclusionChecker(size, tree.root(0, size));
+    const leaf = tree.leafHashes[6] as Uint8Array;
+    const proof = tree.path(6, 0, size);
+    for (const [index, hash, hashes] of [
+      [6, leaf, [...proof, leaf]],
+      [6, leaf, proof.slice(1)],
+      [6, leaf.subarray(1), proof],
+      [6, leaf, [proof[0]!.subarray(2), ...proof.slice(1)]],
+      [13, leaf, proof],
+      [-1, leaf, proof],
+    ] as const) {
+      let expected: unknown;
+      try {
+        rootFromInclusionProof(index, size, hash, [...hashes]);
+      } catch (error) {
+        expected = error;
+      }
+      assert.ok(expected instanceof Error, `reference accepted ${index}`);
+      assert.throws(() => checker.verifies(index, hash, [...hashes]), {
+        name: 'MerkleError',
+        code: (expected as Error & { code?: string }).code,
+        message: expected.message,
+      });
+    }
   });
 });
