@@ -102,11 +102,23 @@ export class InclusionChecker {
   readonly root: Uint8Array;
   /** Proven nodes by their hash (as a binary string). */
   readonly #proven = new Map<string, ProvenNode>();
+  readonly #maxRemembered: number;
 
-  constructor(treeSize: number, root: Uint8Array) {
+  /**
+   * `maxRemembered` bounds the nodes kept (default 65,536, a few MB): past it the checker forgets them
+   * all and starts again, so checking every proof of a large tree against one checkpoint (readers
+   * walking the log while nothing is appended) does not keep the whole tree.
+   */
+  constructor(treeSize: number, root: Uint8Array, options: { maxRemembered?: number } = {}) {
     assertCount(treeSize, 'tree size', 'MERKLE_TREE_SIZE_INVALID');
     this.treeSize = treeSize;
     this.root = new Uint8Array(root);
+    this.#maxRemembered = options.maxRemembered ?? 65_536;
+  }
+
+  /** How many proven nodes the checker keeps now. */
+  get remembered(): number {
+    return this.#proven.size;
   }
 
   /**
@@ -146,6 +158,7 @@ export class InclusionChecker {
   }
 
   #remember(passed: readonly [string, number][], steps: ProofSteps): void {
+    if (this.#proven.size + passed.length > this.#maxRemembered) this.#proven.clear();
     for (const [key, from] of passed) if (!this.#proven.has(key)) this.#proven.set(key, { steps, from });
   }
 }

@@ -227,6 +227,21 @@ describe('InclusionChecker', () => {
     }
   });
 
+  it('keeps at most maxRemembered nodes and still agrees with rootFromInclusionProof past it', () => {
+    const size = 300;
+    const root = tree.root(0, size);
+    const checker = new InclusionChecker(size, root, { maxRemembered: 40 });
+    let most = 0;
+    for (let index = 0; index < size; index++) {
+      const leaf = tree.leafHashes[index] as Uint8Array;
+      const proof = tree.path(index, 0, size);
+      assert.equal(checker.verifies(index, leaf, proof), true, `leaf ${index}`);
+      assert.equal(checker.verifies(index, leaf, flipped(proof, index % proof.length, index)), false);
+      most = Math.max(most, checker.remembered);
+    }
+    assert.ok(most > 0 && most <= 40, `remembered up to ${most} nodes`);
+  });
+
   it('refuses malformed proofs with the errors rootFromInclusionProof gives', () => {
     const size = 13;
     const checker = new InclusionChecker(size, tree.root(0, size));
