@@ -131,8 +131,20 @@ export function machineTimes(): number[] {
 
 /** Share of the machine's CPU time the hypervisor gave to others between two machineTimes(). */
 export function stealShare(before: readonly number[], after: readonly number[]): number {
+  return timeShare(before, after, 7);
+}
+
+/**
+ * Share of the machine's CPU time left idle between two machineTimes(): with a fixed number of
+ * clients, idle cores while the figure is short mean requests waited on something other than CPU.
+ */
+export function idleShare(before: readonly number[], after: readonly number[]): number {
+  return timeShare(before, after, 3);
+}
+
+function timeShare(before: readonly number[], after: readonly number[], field: number): number {
   const spent = after.map((value, index) => value - (before[index] ?? 0));
-  return (spent[7] ?? 0) / spent.reduce((sum, value) => sum + value, 0);
+  return (spent[field] ?? 0) / spent.reduce((sum, value) => sum + value, 0);
 }
 
 export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));

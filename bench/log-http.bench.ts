@@ -13,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startPostgres } from '../test/tools/postgres.ts';
 import { startSigil, type RunningSigil } from '../test/tools/sigil-process.ts';
-import { machineTimes, median, processCpu, runWrk, scrape, stealShare, type WrkResult } from './http-load.ts';
+import {
+  idleShare,
+  machineTimes,
+  median,
+  processCpu,
+  runWrk,
+  scrape,
+  stealShare,
+  type WrkResult,
+} from './http-load.ts';
 import { report } from './report.ts';
 
 const CLIENTS = 64;
@@ -117,6 +126,7 @@ async function drive(
   admissionShare: number;
   mainThreadPerEntry: number;
   steals: number[];
+  idles: number[];
 }> {
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
@@ -144,10 +154,13 @@ async function drive(
     const cpuBefore = processCpu(sigil.child.pid!);
     const results: WrkResult[] = [];
     const steals: number[] = [];
+    const idles: number[] = [];
     for (let index = 0; index < RUNS; index++) {
       const machineBefore = machineTimes();
       const { result, output } = await wrk(SECONDS, index * perRun);
-      steals.push(stealShare(machineBefore, machineTimes()));
+      const machineAfter = machineTimes();
+      steals.push(stealShare(machineBefore, machineAfter));
+      idles.push(idleShare(machineBefore, machineAfter));
       results.push(result);
       if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     }
@@ -168,6 +181,7 @@ async function drive(
       admissionShare: spent('sigil_log_admission_seconds_total') / cpu,
       mainThreadPerEntry: (cpuAfter.mainThread - cpuBefore.mainThread) / created,
       steals,
+      idles,
     };
   } finally {
     await rm(dirname(file), { recursive: true, force: true });
@@ -201,6 +215,7 @@ async function benchmark(label: string, args: string[]): Promise<void> {
         admissionShare,
         mainThreadPerEntry,
         steals,
+        idles,
       } = await drive(sigil, kind, targets[kind]);
       const runs =
         rates.length > 1 ? `, median of ${rates.map((value) => Math.round(value)).join(' / ')}` : '';
@@ -209,7 +224,8 @@ async function benchmark(label: string, args: string[]): Promise<void> {
       const micros = (seconds: number) => `${Math.round(seconds * 1e6).toLocaleString('en-US')} µs`;
       process.stdout.write(
         `  server CPU ${micros(cpuPerEntry)} per entry, ${micros(mainThreadPerEntry)} of it on the main ` +
-          `thread (the event loop); host steal during the runs ${steals.map(percent).join(' / ')}\n` +
+          `thread (the event loop); host steal during the runs ${steals.map(percent).join(' / ')}, ` +
+          `machine idle ${idles.map(percent).join(' / ')}\n` +
           `  on the worker threads (wall clock), verifying ` +
           `signatures ${micros(verifyShare * cpuPerEntry)} per entry = ${percent(verifyShare)} of server CPU, ` +
           `admitting (parse, verify, canonicalize) ${micros(admissionShare * cpuPerEntry)}\n`,
