@@ -140,14 +140,14 @@ export class InclusionChecker {
     const steps: ProofSteps = { siblings: [...proof], leftSiblings };
     const passed: [string, number][] = [];
     let hash = leafHash;
-    for (let i = 0; i <= proof.length; i++) {
+    // Only nodes below the root are remembered, so the computed root is compared, not looked up.
+    for (let i = 0; i < proof.length; i++) {
       const key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
       const known = this.#proven.get(key);
       if (known !== undefined && sameSteps(known, steps, i)) {
         this.#remember(passed, steps);
         return true;
       }
-      if (i === proof.length) break;
       passed.push([key, i]);
       const sibling = proof[i] as Uint8Array;
       hash = leftSiblings[i] ? hashChildren(sibling, hash) : hashChildren(hash, sibling);
