@@ -10,7 +10,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startPostgres } from '../test/tools/postgres.ts';
 import { startSigil, type RunningSigil } from '../test/tools/sigil-process.ts';
 import {
@@ -109,8 +109,10 @@ function makeBody(kind: Kind, signer: Signer): string {
 /**
  * Drives `kind` with wrk: 64 connections, each sending the next unused body as soon as its last
  * response arrived. wrk is C; a Node client would take most of a core of this 2-core machine from the
- * server it measures. Bodies are signed beforehand, enough for every run at 2× the target; each run
- * sends its own slice of them.
+ * server it measures. Each run gets a file of bodies of its own, signed beforehand (while the server
+ * idles): three times what the fastest of the target and the runs so far would send (the warm-up runs
+ * slower than the runs after it), so no body is sent twice: a repeat is a duplicate, answered 409, and
+ * counts against the rate.
  */
 async function drive(
   sigil: RunningSigil,
@@ -130,26 +132,29 @@ async function drive(
 }> {
   const path = kind === 'hashedrekord v2' ? '/api/v2/log/entries' : '/api/v1/log/entries';
   const signers = Array.from({ length: 16 }, newSigner);
-  const warmupCount = Math.ceil(target * 2 * WARMUP_SECONDS);
-  const perRun = Math.ceil(target * 2 * SECONDS);
-  const count = perRun * RUNS + warmupCount;
-  const bodies = Array.from({ length: count }, (_, i) => makeBody(kind, signers[i % signers.length]!));
-  const file = join(await mkdtemp(join(tmpdir(), 'sigil-bench-')), 'bodies.jsonl');
-  await writeFile(file, bodies.join('\n') + '\n');
-  const wrk = (seconds: number, offset: number) =>
-    runWrk({
+  const dir = await mkdtemp(join(tmpdir(), 'sigil-bench-'));
+  const createdIn = (result: WrkResult) => result.requests - result.statusErrors - result.socketErrors;
+  const rateOf = (result: WrkResult) => createdIn(result) / (result.durationMicros / 1e6);
+  let made = 0;
+  let fastest = target;
+  const wrk = async (seconds: number) => {
+    const count = Math.ceil(fastest * 3 * seconds);
+    const bodies = Array.from({ length: count }, () => makeBody(kind, signers[made++ % signers.length]!));
+    const file = join(dir, 'bodies.jsonl');
+    await writeFile(file, bodies.join('\n') + '\n');
+    return runWrk({
       url: sigil.url,
       path,
       bodiesFile: file,
       connections: CLIENTS,
       threads: THREADS,
       seconds,
-      offset,
     });
+  };
   try {
     // Warm-up, not measured: the first requests compile the server's code paths (JIT, lazily loaded
-    // modules) and would otherwise stand in the measured tail. It uses its own slice of the bodies.
-    await wrk(WARMUP_SECONDS, count - warmupCount);
+    // modules) and would otherwise stand in the measured tail.
+    fastest = Math.max(fastest, rateOf((await wrk(WARMUP_SECONDS)).result));
     const before = await scrape(sigil);
     const cpuBefore = processCpu(sigil.child.pid!);
     const results: WrkResult[] = [];
@@ -157,18 +162,18 @@ async function drive(
     const idles: number[] = [];
     for (let index = 0; index < RUNS; index++) {
       const machineBefore = machineTimes();
-      const { result, output } = await wrk(SECONDS, index * perRun);
+      const { result, output } = await wrk(SECONDS);
       const machineAfter = machineTimes();
       steals.push(stealShare(machineBefore, machineAfter));
       idles.push(idleShare(machineBefore, machineAfter));
       results.push(result);
+      fastest = Math.max(fastest, rateOf(result));
       if (process.env.SIGIL_BENCH_STDERR) process.stderr.write(output);
     }
     const cpuAfter = processCpu(sigil.child.pid!);
     const after = await scrape(sigil);
-    const createdIn = (result: WrkResult) => result.requests - result.statusErrors - result.socketErrors;
     const created = results.reduce((sum, result) => sum + createdIn(result), 0);
-    const rates = results.map((result) => createdIn(result) / (result.durationMicros / 1e6));
+    const rates = results.map(rateOf);
     const spent = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
     const cpu = spent('sigil_process_cpu_seconds_total');
     return {
@@ -184,7 +189,7 @@ async function drive(
       idles,
     };
   } finally {
-    await rm(dirname(file), { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
