@@ -24,8 +24,6 @@ export interface WrkRun {
   connections: number;
   threads: number;
   seconds: number;
-  /** Lines of the file to skip (each run sends its own slice). */
-  offset?: number;
 }
 
 /**
@@ -34,11 +32,7 @@ export interface WrkRun {
  * response arrived.
  */
 export function runWrk(options: WrkRun): Promise<{ result: WrkResult; output: string }> {
-  return wrk<WrkResult>('post-bodies.lua', options, [
-    options.bodiesFile,
-    String(options.threads),
-    String(options.offset ?? 0),
-  ]);
+  return wrk<WrkResult>('post-bodies.lua', options, [options.bodiesFile, String(options.threads)]);
 }
 
 /**
